@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "DRAFT"
+    SCHEDULED = "SCHEDULED"
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+    FAILED = "FAILED"
+
+
+class Campaign(models.Model):
+    """One message (raw text or a template) sent to every contact of one import."""
+
+    Status = CampaignStatus
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="campaigns")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    # Exactly one of message_content and template is set (checked by the database).
+    message_content = models.TextField(blank=True, default="")
+    template = models.ForeignKey(
+        "message_templates.MessageTemplate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+    )
+    # PROTECT: an import a campaign uses outlives the retention clean-up.
+    import_job = models.ForeignKey(
+        "imports.ImportJob", on_delete=models.PROTECT, null=True, blank=True, related_name="campaigns"
+    )
+    failure_reason = models.TextField(blank=True, default="")
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["owner", "status"], name="campaign_owner_status_idx"),
+            # The scheduler's question, "which scheduled campaigns are due?"
+            models.Index(fields=["scheduled_at"], condition=Q(status="SCHEDULED"), name="campaign_due_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=CampaignStatus.values), name="campaign_status_valid"),
+            models.CheckConstraint(
+                condition=(~Q(message_content="") & Q(template__isnull=True))
+                | (Q(message_content="") & Q(template__isnull=False)),
+                name="campaign_content_xor_template",
+                violation_error_message="A campaign needs exactly one of message_content and template.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class ImportStatus(models.TextChoices):
+    PROCESSING = "PROCESSING"
+    SUCCESS = "SUCCESS"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+class ImportJob(models.Model):
+    """One uploaded CSV and its progress into Contact rows."""
+
+    Status = ImportStatus
+
+    FINISHED = (Status.SUCCESS, Status.FAILED, Status.CANCELLED)
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROCESSING)
+    original_filename = models.CharField(max_length=255)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True, default="")
+    # Where the upload waits for the parser; emptied once parsing ends.
+    file_path = models.CharField(max_length=500, blank=True, default="")
+    encoding = models.CharField(max_length=20, blank=True, default="")
+    delimiter = models.CharField(max_length=1, blank=True, default="")
+    default_region = models.CharField(max_length=2, blank=True, default="")
+    # What the parser read: {"phone": header, "name": [headers], "variables": {header: key}}.
+    column_mapping = models.JSONField(default=dict, blank=True)
+    total_rows = models.PositiveIntegerField(default=0)
+    imported_rows = models.PositiveIntegerField(default=0)
+    invalid_rows = models.PositiveIntegerField(default=0)
+    duplicate_rows = models.PositiveIntegerField(default=0)
+    # The first row errors as {row, column, message}; invalid_rows counts them all.
+    errors = models.JSONField(default=list, blank=True)
+    # Why the whole job failed, when it did.
+    failure_reason = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["owner", "status"], name="importjob_owner_status_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=ImportStatus.values), name="importjob_status_valid"),
+            models.CheckConstraint(
+                condition=models.Q(imported_rows__lte=models.F("total_rows")), name="importjob_imported_lte_total"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_filename} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+
+class Contact(models.Model):
+    """One valid, de-duplicated row of an import."""
+
+    # Contacts are always reached through their import, so owner carries no index
+    # of its own: one index fewer to maintain on a million-row COPY.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contacts", db_index=False
+    )
+    import_job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="contacts", db_index=False)
+    phone = models.CharField(max_length=20, help_text="E.164")
+    name = models.CharField(max_length=255, blank=True, default="")
+    # The import's other columns, by normalised key.
+    variables = models.JSONField(default=dict, blank=True)
+    # The line in the file as a spreadsheet shows it, for tracing a contact to its source.
+    row_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # Also the index for "the contacts of this import".
+            models.UniqueConstraint(fields=["import_job", "phone"], name="contact_phone_unique_per_import"),
+            models.CheckConstraint(condition=models.Q(phone__startswith="+"), name="contact_phone_e164"),
+        ]
+
+    def __str__(self) -> str:
+        return self.phone

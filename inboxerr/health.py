@@ -1,0 +1,35 @@
+"""/healthz: is the database reachable, how deep is the task queue."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django_q.brokers import get_broker
+
+log = logging.getLogger(__name__)
+
+
+@never_cache
+def healthz(request):
+    checks: dict[str, dict] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = {"ok": True}
+    except DatabaseError as exc:
+        log.error("health check: database unreachable: %s", exc)
+        checks["database"] = {"ok": False, "error": str(exc).strip()[:200]}
+
+    try:
+        checks["queue"] = {"ok": True, "depth": get_broker().queue_size()}
+    except Exception as exc:  # any broker failure is a failed check, never a 500
+        log.error("health check: task broker unreachable: %s", exc)
+        checks["queue"] = {"ok": False, "error": str(exc).strip()[:200]}
+
+    healthy = all(check["ok"] for check in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
+    )

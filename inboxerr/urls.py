@@ -1,0 +1,33 @@
+"""URL map. The only place in inboxerr/ that imports the apps."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from campaigns.api import CampaignViewSet
+from imports.api import ImportJobViewSet
+from inboxerr.api import OptionalSlashRouter
+from inboxerr.auth import MeView, TokenCreateView
+from inboxerr.health import healthz
+from messaging.api import MessageViewSet
+from templates.api import MessageTemplateViewSet
+
+router = OptionalSlashRouter()
+router.register("templates", MessageTemplateViewSet, basename="template")
+router.register("imports", ImportJobViewSet, basename="import")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("messages", MessageViewSet, basename="message")
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/auth/token", TokenCreateView.as_view(), name="auth-token"),
+    path("api/v1/auth/me", MeView.as_view(), name="auth-me"),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api-auth/", include("rest_framework.urls")),
+    path("healthz", healthz, name="healthz"),
+]
+
+handler404 = "inboxerr.exceptions.json_404"
+handler500 = "inboxerr.exceptions.json_500"

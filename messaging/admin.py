@@ -1,0 +1,56 @@
+from django.contrib import admin
+
+from inboxerr.admin import LargeTableAdminMixin
+from messaging.models import Message, MessageEvent, TaskRecord
+
+
+class MessageEventInline(admin.TabularInline):
+    model = MessageEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "source", "kind", "status", "detail", "external_id"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Message)
+class MessageAdmin(LargeTableAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "phone", "owner", "campaign", "status", "attempts", "parts_count", "created_at", "sent_at"]
+    list_filter = ["status", "created_at", "sent_at"]
+    # Case-sensitive exact matches only ("=" would be iexact): each is an index lookup.
+    search_fields = ["phone__exact", "gateway_message_id__exact"]
+    list_select_related = ["owner", "campaign"]
+    raw_id_fields = ["owner", "campaign", "contact", "import_job", "task"]
+    readonly_fields = [
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "lease_expires_at",
+        "claimed_by",
+        "gateway_message_id",
+        "error",
+        "created_at",
+        "updated_at",
+        "sent_at",
+        "delivered_at",
+        "failed_at",
+    ]
+    inlines = [MessageEventInline]
+
+
+@admin.register(MessageEvent)
+class MessageEventAdmin(LargeTableAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "message", "source", "kind", "status", "created_at"]
+    list_filter = ["source", "kind", "status", "created_at"]
+    search_fields = ["external_id__exact"]
+    raw_id_fields = ["message"]
+
+
+@admin.register(TaskRecord)
+class TaskRecordAdmin(admin.ModelAdmin):
+    list_display = ["id", "kind", "owner", "status", "total", "created_at", "finished_at"]
+    list_filter = ["kind", "status", "created_at"]
+    list_select_related = ["owner"]
+    raw_id_fields = ["owner"]

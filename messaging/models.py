@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from inboxerr.ids import uuid7
+
+
+class TaskStatus(models.TextChoices):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+class TaskRecord(models.Model):
+    """A unit of background work the API handed out, readable at /api/v1/tasks/{id}."""
+
+    Status = TaskStatus
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tasks")
+    kind = models.CharField(max_length=32)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=TaskStatus.values), name="taskrecord_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id} ({self.status})"
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "QUEUED"
+    SENDING = "SENDING"
+    SENT = "SENT"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+class Message(models.Model):
+    """One SMS to one phone number, from queueing to its final state."""
+
+    Status = MessageStatus
+
+    FINAL = (Status.DELIVERED, Status.FAILED, Status.CANCELLED)
+
+    # Our id is also the gateway's message id, so a resend after a crash can be detected.
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    # owner and campaign are indexed by the composite indexes below, not on their own.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="messages",
+        db_index=False,
+    )
+    contact = models.ForeignKey(
+        "imports.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
+    import_job = models.ForeignKey(
+        "imports.ImportJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
+    task = models.ForeignKey(TaskRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages")
+    phone = models.CharField(max_length=20, help_text="E.164")
+    content = models.TextField()
+    variables = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # When the dispatcher may pick it up: now, a scheduled time, or after a backoff.
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=100, blank=True, default="")
+    gateway_message_id = models.CharField(max_length=100, blank=True, default="")
+    parts_count = models.PositiveSmallIntegerField(default=1)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            # The dispatcher's claim: due QUEUED messages, oldest first. Partial, so
+            # it holds only the waiting messages, not the millions already sent.
+            models.Index(fields=["next_attempt_at"], condition=Q(status="QUEUED"), name="message_due_idx"),
+            # Expired leases, looked for by the safety-net sweep.
+            models.Index(fields=["lease_expires_at"], condition=Q(status="SENDING"), name="message_lease_idx"),
+            models.Index(fields=["campaign", "status"], name="message_campaign_status_idx"),
+            models.Index(fields=["owner", "-id"], name="message_owner_id_idx"),
+            models.Index(fields=["phone"], name="message_phone_idx"),
+            # Twilio answers with its own SID; receipts are matched on it.
+            models.Index(
+                fields=["gateway_message_id"], condition=~Q(gateway_message_id=""), name="message_gateway_id_idx"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=MessageStatus.values), name="message_status_valid"),
+            models.CheckConstraint(condition=Q(parts_count__gte=1), name="message_parts_positive"),
+            models.UniqueConstraint(
+                fields=["campaign", "phone"],
+                condition=Q(campaign__isnull=False),
+                name="message_phone_unique_per_campaign",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone} ({self.status})"
+
+
+class MessageEvent(models.Model):
+    """What happened to a message, from us or the gateway: its history and the webhooks' audit trail."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
+    # Who reported it: "dispatcher", "api", "android", "twilio".
+    source = models.CharField(max_length=16)
+    # The gateway's event id; unique per source, which makes retried webhooks count once.
+    external_id = models.CharField(max_length=100, blank=True, default="")
+    kind = models.CharField(max_length=40)
+    # The message's status after this event (unchanged when the event arrived late).
+    status = models.CharField(max_length=16, choices=Message.Status.choices)
+    detail = models.TextField(blank=True, default="")
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
+                name="messageevent_external_id_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.message_id}"
