@@ -1,11 +1,110 @@
-from rest_framework import viewsets
+from __future__ import annotations
 
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from imports import services
 from imports.models import ImportJob
-from imports.serializers import ImportJobSerializer
+from imports.renderers import ErrorsCSVRenderer
+from imports.serializers import ContactSerializer, ImportJobSerializer, ImportUploadSerializer, RowErrorSerializer
+from imports.upload import CSVUploadHandler
 from inboxerr.api import OwnedQuerysetMixin
+from inboxerr.pagination import OldestFirstCursorPagination, PageNumberPagination
 
 
-class ImportJobViewSet(OwnedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+class StreamingUploadMixin:
+    """POST bodies stream through CSVUploadHandler; whatever is not claimed by a job is deleted.
+
+    The handler is set in dispatch(), before DRF builds its request and before session
+    authentication's CSRF check reads request.POST, so Django's in-memory and
+    temporary-file handlers never see the upload.
+    """
+
+    upload_handler: CSVUploadHandler | None = None
+
+    def dispatch(self, request, *args, **kwargs):
+        self.upload_handler = None
+        if request.method == "POST":
+            self.upload_handler = CSVUploadHandler(request)
+            request.upload_handlers = [self.upload_handler]
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            if self.upload_handler:
+                self.upload_handler.discard()
+
+    def read_upload(self, request, serializer_class):
+        """Validate the multipart body; raises the handler's 413/415 or a 400 naming the field."""
+        data = request.data  # streams the body to disk
+        if self.upload_handler.error:
+            raise self.upload_handler.error
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class ImportJobViewSet(
+    StreamingUploadMixin,
+    OwnedQuerysetMixin,
+    mixins.CreateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
     queryset = ImportJob.objects.all()
     serializer_class = ImportJobSerializer
     filterset_fields = ["status"]
+    parser_classes = [MultiPartParser, JSONParser]
+
+    @extend_schema(
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={202: ImportJobSerializer, 413: OpenApiResponse(), 415: OpenApiResponse(), 429: OpenApiResponse()},
+    )
+    def create(self, request, *args, **kwargs):
+        """Upload a CSV. Answers 202 at once; the job's URL shows its progress."""
+        # Before the body is read (for token clients; session auth's CSRF check has read it
+        # already): a user at the limit uploads nothing.
+        services.import_check_capacity(owner=request.user)
+        options = self.read_upload(request, ImportUploadSerializer)
+        job = services.import_create(
+            owner=request.user,
+            upload=options.pop("file"),
+            **options,
+        )
+        self.upload_handler.claim()
+        body = self.get_serializer(job).data
+        location = self.reverse_action("detail", args=[job.pk])
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
+
+    @extend_schema(request=None, responses={200: ImportJobSerializer, 409: OpenApiResponse()})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Stop a PROCESSING import at its next batch; its contacts are removed."""
+        job = services.import_cancel(job=self.get_object())
+        return Response(self.get_serializer(job).data)
+
+    @extend_schema(responses=ContactSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=OldestFirstCursorPagination)
+    def contacts(self, request, pk=None):
+        """The job's contacts in file order."""
+        job = self.get_object()
+        page = self.paginate_queryset(job.contacts.all())
+        return self.get_paginated_response(ContactSerializer(page, many=True).data)
+
+    @extend_schema(responses=RowErrorSerializer(many=True))
+    @action(
+        detail=True,
+        methods=["get"],
+        pagination_class=PageNumberPagination,
+        renderer_classes=[JSONRenderer, BrowsableAPIRenderer, ErrorsCSVRenderer],
+    )
+    def errors(self, request, pk=None):
+        """The row errors (the first 1,000): paginated JSON, or the whole list with ?format=csv."""
+        job = self.get_object()
+        if request.accepted_renderer.format == "csv":
+            filename = f"import-{job.pk}-errors.csv"
+            return Response(job.errors, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        page = self.paginate_queryset(job.errors)
+        return self.get_paginated_response(page)

@@ -26,7 +26,10 @@ class ImportJob(models.Model):
     # Where the upload waits for the parser; emptied once parsing ends.
     file_path = models.CharField(max_length=500, blank=True, default="")
     encoding = models.CharField(max_length=20, blank=True, default="")
+    # As asked for at upload (empty: sniff / find by name); the parser records what it used.
     delimiter = models.CharField(max_length=1, blank=True, default="")
+    phone_column = models.CharField(max_length=200, blank=True, default="")
+    name_column = models.CharField(max_length=200, blank=True, default="")
     default_region = models.CharField(max_length=2, blank=True, default="")
     # What the parser read: {"phone": header, "name": [headers], "variables": {header: key}}.
     column_mapping = models.JSONField(default=dict, blank=True)
@@ -38,8 +41,12 @@ class ImportJob(models.Model):
     errors = models.JSONField(default=list, blank=True)
     # Why the whole job failed, when it did.
     failure_reason = models.TextField(blank=True, default="")
+    # Parser runs that claimed this job; more than one means a worker died mid-way.
+    attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Touched after every batch; a PROCESSING job whose heartbeat stops was orphaned by its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -63,10 +70,16 @@ class ImportJob(models.Model):
 class Contact(models.Model):
     """One valid, de-duplicated row of an import."""
 
-    # Contacts are always reached through their import, so owner carries no index
-    # of its own: one index fewer to maintain on a million-row COPY.
+    # The import's owner, copied for scoping. It has no index and no database-level
+    # foreign key: contacts are always reached through their import, whose own foreign
+    # key guards integrity, and a per-row FK check roughly doubled the cost of
+    # inserting a million contacts. Deleting a user still cascades (Django does it).
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contacts", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="contacts",
+        db_index=False,
+        db_constraint=False,
     )
     import_job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="contacts", db_index=False)
     phone = models.CharField(max_length=20, help_text="E.164")

@@ -1,9 +1,17 @@
-from rest_framework import serializers
+from __future__ import annotations
 
-from imports.models import ImportJob
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from imports.csvfile import DELIMITERS
+from imports.models import Contact, ImportJob
+from imports.phones import is_region
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
+    errors_url = serializers.SerializerMethodField()
+    contacts_url = serializers.SerializerMethodField()
+
     class Meta:
         model = ImportJob
         fields = [
@@ -21,8 +29,63 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "invalid_rows",
             "duplicate_rows",
             "failure_reason",
+            "errors_url",
+            "contacts_url",
             "created_at",
             "started_at",
             "finished_at",
         ]
         read_only_fields = fields
+
+    def get_errors_url(self, job) -> str:
+        return reverse("import-errors", args=[job.pk], request=self.context.get("request"))
+
+    def get_contacts_url(self, job) -> str:
+        return reverse("import-contacts", args=[job.pk], request=self.context.get("request"))
+
+
+DELIMITER_ALIASES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+
+
+class ImportOptionsSerializer(serializers.Serializer):
+    """How to read a file: given beside an upload, or to manage.py import_csv."""
+
+    phone_column = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    name_column = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    default_region = serializers.CharField(
+        required=False, allow_blank=True, help_text="ISO 3166 alpha-2 region for national numbers, e.g. GB."
+    )
+    delimiter = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, help_text="One of , ; | or tab; sniffed if absent."
+    )
+
+    def validate_default_region(self, value: str) -> str:
+        value = value.strip().upper()
+        if value and not is_region(value):
+            raise serializers.ValidationError(f"{value!r} is not an ISO 3166 alpha-2 region code known for phones.")
+        return value
+
+    def validate_delimiter(self, value: str) -> str:
+        value = DELIMITER_ALIASES.get(value.lower(), value)
+        if value and value not in DELIMITERS:
+            raise serializers.ValidationError("Use one of , ; | or tab.")
+        return value
+
+
+class ImportUploadSerializer(ImportOptionsSerializer):
+    """An upload: the file (streamed to disk by CSVUploadHandler) and its options."""
+
+    file = serializers.FileField(help_text="A .csv file sent as text/csv or text/plain.")
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Contact
+        fields = ["id", "phone", "name", "variables", "row_number"]
+        read_only_fields = fields
+
+
+class RowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    column = serializers.CharField()
+    message = serializers.CharField()

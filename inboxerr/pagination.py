@@ -16,3 +16,7 @@ class IdCursorPagination(pagination.CursorPagination):
     ordering = "-id"
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+class OldestFirstCursorPagination(IdCursorPagination):
+    ordering = "id"

@@ -7,6 +7,7 @@ variable is listed in the README.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -119,6 +120,8 @@ Q_CLUSTER = {
     "retry": env.int("Q_RETRY", default=1900),
     "max_attempts": 3,
     "catch_up": False,
+    # Workers may start processes of their own (the import parser's phone-number workers).
+    "daemonize_workers": False,
     "save_limit": 1000,
     "label": "Task queue",
 }
@@ -166,6 +169,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
+
+# --- Contact imports --------------------------------------------------------
+
+# Uploads stream here and wait for the parser; each file is deleted once parsed.
+IMPORT_TMP_DIR = env.path("IMPORT_TMP_DIR", default=BASE_DIR / "var" / "imports")
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1_000_000)
+IMPORT_MAX_PROCESSING = env.int("IMPORT_MAX_PROCESSING", default=5)
+IMPORT_DEFAULT_REGION = env.str("IMPORT_DEFAULT_REGION", default="GB")
+IMPORT_RETENTION_DAYS = env.int("IMPORT_RETENTION_DAYS", default=4)
+# A PROCESSING job whose parser has not reported for this long is handed to another worker.
+IMPORT_STALL_SECONDS = env.int("IMPORT_STALL_SECONDS", default=300)
+# Processes that parse phone numbers beside the one writing to the database (0: parse in-process).
+IMPORT_PARSE_PROCESSES = env.int("IMPORT_PARSE_PROCESSES", default=os.cpu_count() or 1)
 
 # --- Security (production) --------------------------------------------------
 

@@ -1,0 +1,32 @@
+"""CSV download of an import's row errors, safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from rest_framework.renderers import BaseRenderer
+
+# A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+class ErrorsCSVRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        if isinstance(data, dict) and "error" in data:  # an API error, rendered as its message
+            data = [{"row": "", "column": "", "message": data["error"]["message"]}]
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["row", "column", "message"])
+        for error in data:
+            writer.writerow([spreadsheet_safe(error.get(key)) for key in ("row", "column", "message")])
+        return out.getvalue().encode(self.charset)

@@ -1,0 +1,361 @@
+"""Import jobs: created from an upload, parsed into contacts in batches, cancelled, cleaned up."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from itertools import islice
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from imports.csvfile import ImportFileError, Layout, iter_records, read_layout
+from imports.models import ImportJob
+from imports.rows import ParsedContact, RowConverter, RowError
+from imports.upload import UPLOAD_PREFIX, StreamedUpload, upload_dir
+from imports.writers import delete_contacts, insert_contacts
+from inboxerr.exceptions import Conflict, TooManyRequests
+from inboxerr.parallel import ordered_map
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 5000
+MAX_KEPT_ERRORS = 1000
+# A job whose parser died this many times is failed rather than tried again.
+MAX_ATTEMPTS = 3
+PROCESSING = ImportJob.Status.PROCESSING
+
+
+@dataclass
+class Progress:
+    """What the parser has seen so far; written to the job after every batch."""
+
+    total: int = 0
+    imported: int = 0
+    invalid: int = 0
+    duplicate: int = 0
+    errors: list[dict] = field(default_factory=list)
+    bytes_read: int = 0
+
+
+# --- Creation, cancel ---------------------------------------------------------
+
+
+def import_check_capacity(*, owner) -> None:
+    """At most IMPORT_MAX_PROCESSING imports per user run at once."""
+    processing = ImportJob.objects.filter(owner=owner, status=PROCESSING).count()
+    if processing >= settings.IMPORT_MAX_PROCESSING:
+        raise TooManyRequests(
+            f"You have {processing} imports processing; at most {settings.IMPORT_MAX_PROCESSING} may run at once. "
+            "Try again when one has finished.",
+            retry_after=30,
+        )
+
+
+@transaction.atomic
+def import_create(
+    *,
+    owner,
+    upload: StreamedUpload,
+    default_region: str = "",
+    delimiter: str = "",
+    phone_column: str = "",
+    name_column: str = "",
+    enqueue: bool = True,
+) -> ImportJob:
+    """Record an uploaded file as a PROCESSING job and queue its parser once committed.
+
+    enqueue=False leaves the parsing to the caller (the import_csv command runs it in the foreground).
+    """
+    # Lock the user's row so two simultaneous uploads cannot both pass the capacity check.
+    get_user_model().objects.select_for_update().filter(pk=owner.pk).exists()
+    import_check_capacity(owner=owner)
+    job = ImportJob.objects.create(
+        owner=owner,
+        original_filename=upload.name,
+        size_bytes=upload.size,
+        sha256=upload.sha256,
+        file_path=upload.path,
+        default_region=default_region or settings.IMPORT_DEFAULT_REGION,
+        delimiter=delimiter,
+        phone_column=phone_column,
+        name_column=name_column,
+    )
+    if enqueue:
+        transaction.on_commit(lambda: import_enqueue(job_id=job.pk))
+    return job
+
+
+def import_enqueue(*, job_id: int) -> None:
+    async_task("imports.tasks.run_import", job_id, group="imports")
+
+
+def import_cancel(*, job: ImportJob) -> ImportJob:
+    """PROCESSING -> CANCELLED; the parser notices at its next batch and removes the contacts."""
+    cancelled = ImportJob.objects.filter(pk=job.pk, status=PROCESSING).update(
+        status=ImportJob.Status.CANCELLED, finished_at=timezone.now()
+    )
+    job.refresh_from_db()
+    if not cancelled:
+        raise Conflict(
+            f"The import is {job.status}; only a PROCESSING import can be cancelled.", details={"status": job.status}
+        )
+    return job
+
+
+# --- The parser run -----------------------------------------------------------
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def import_run(*, job_id: int, on_batch: Callable[[Progress], None] | None = None) -> ImportJob | None:
+    """Parse a job's file into contacts. Safe to run twice: only the run that claims the job works on it."""
+    job = _claim(job_id)
+    if job is None:
+        _remove_file_of_finished(job_id)
+        return None
+    try:
+        _parse_into_contacts(job, on_batch)
+    except ImportFileError as exc:
+        _finish_failed(job, exc.message)
+    except _Cancelled:
+        _drop_contacts(job)
+    except Exception:
+        log.exception("import %s: the parser failed", job.pk)
+        _finish_failed(job, "An internal error stopped the import. It has been logged; please try again.")
+        raise
+    finally:
+        _remove_file(job)
+    job.refresh_from_db()
+    return job
+
+
+def _claim(job_id: int) -> ImportJob | None:
+    """Take the job if it waits for a parser, or if its parser stopped reporting (a worker died)."""
+    now = timezone.now()
+    stalled = now - timedelta(seconds=settings.IMPORT_STALL_SECONDS)
+    claimed = (
+        ImportJob.objects.filter(pk=job_id, status=PROCESSING)
+        .filter(Q(started_at__isnull=True) | Q(heartbeat_at__lt=stalled))
+        .update(started_at=now, heartbeat_at=now, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return None
+    job = ImportJob.objects.get(pk=job_id)
+    if job.attempts > 1:
+        # An earlier run died mid-way: start again from the first row.
+        log.warning("import %s: restarting after %d interrupted run(s)", job.pk, job.attempts - 1)
+        delete_contacts(job_id=job.pk)
+        ImportJob.objects.filter(pk=job.pk).update(
+            total_rows=0, imported_rows=0, invalid_rows=0, duplicate_rows=0, errors=[]
+        )
+        if job.attempts > MAX_ATTEMPTS:
+            _finish_failed(job, f"The import was interrupted {job.attempts - 1} times and has been given up.")
+            _remove_file(job)
+            return None
+    return job
+
+
+@dataclass
+class ParsedBatch:
+    """One batch of records, parsed: what goes to the database and what was wrong."""
+
+    rows: int
+    contacts: list[ParsedContact]
+    errors: list[RowError]
+    bytes_read: int
+
+
+def _parse_into_contacts(job: ImportJob, on_batch: Callable[[Progress], None] | None) -> None:
+    if not job.file_path or not os.path.exists(job.file_path):
+        raise ImportFileError("The uploaded file is no longer on the server; upload it again.")
+    layout = read_layout(
+        job.file_path, delimiter=job.delimiter, phone_column=job.phone_column, name_column=job.name_column
+    )
+    ImportJob.objects.filter(pk=job.pk).update(
+        encoding=layout.encoding, delimiter=layout.delimiter, column_mapping=layout.as_mapping()
+    )
+    progress = Progress()
+    for batch in _parse_batches(job.file_path, layout, job.default_region):
+        _import_batch(job, batch, progress)
+        if on_batch:
+            on_batch(progress)
+
+    if progress.total == 0:
+        raise ImportFileError("The file has a header but no data rows.")
+    if progress.imported == 0:
+        raise ImportFileError(f"None of the {progress.total:,} rows has a valid phone number; see the row errors.")
+    finished = ImportJob.objects.filter(pk=job.pk, status=PROCESSING).update(
+        status=ImportJob.Status.SUCCESS, finished_at=timezone.now(), heartbeat_at=timezone.now()
+    )
+    if not finished:
+        raise _Cancelled
+
+
+def _parse_batches(path: str, layout: Layout, region: str) -> Iterator[ParsedBatch]:
+    """The file's records in parsed batches, in file order; stops with an error past IMPORT_MAX_ROWS.
+
+    Reading the CSV is cheap and stays here; turning records into contacts (mostly
+    phone-number parsing) runs in worker processes, a few batches ahead, while
+    this process writes the previous batches to the database.
+    """
+    with open(path, "rb") as raw, io.TextIOWrapper(raw, encoding=layout.encoding, newline="") as text:
+        record_batches = _limited(_batched(iter_records(text, layout), BATCH_SIZE), raw)
+        yield from ordered_map(
+            _convert_batch,
+            record_batches,
+            processes=settings.IMPORT_PARSE_PROCESSES,
+            initializer=_init_converter,
+            initargs=(layout, region),
+        )
+
+
+def _limited(batches: Iterator[list], raw: io.BufferedReader) -> Iterator[tuple[list, int]]:
+    rows = 0
+    for records in batches:
+        rows += len(records)
+        if rows > settings.IMPORT_MAX_ROWS:
+            raise ImportFileError(
+                f"The file has more than {settings.IMPORT_MAX_ROWS:,} data rows; split it and upload the parts."
+            )
+        yield records, raw.tell()
+
+
+_converter: RowConverter | None = None
+
+
+def _init_converter(layout: Layout, region: str) -> None:
+    global _converter
+    _converter = RowConverter(layout, region)
+
+
+def _convert_batch(item: tuple[list, int]) -> ParsedBatch:
+    records, bytes_read = item
+    contacts, errors = [], []
+    for row_number, cells in records:
+        result = _converter.convert(row_number, cells)
+        (errors if isinstance(result, RowError) else contacts).append(result)
+    return ParsedBatch(rows=len(records), contacts=contacts, errors=errors, bytes_read=bytes_read)
+
+
+def _import_batch(job: ImportJob, batch: ParsedBatch, progress: Progress) -> None:
+    """Insert one batch and its counters in one transaction; a cancel since the last batch rolls it back."""
+    with transaction.atomic():
+        inserted = insert_contacts(job_id=job.pk, owner_id=job.owner_id, contacts=batch.contacts)
+        progress.total += batch.rows
+        progress.imported += inserted
+        progress.duplicate += len(batch.contacts) - inserted
+        progress.invalid += len(batch.errors)
+        progress.bytes_read = batch.bytes_read
+        counters = {
+            "total_rows": progress.total,
+            "imported_rows": progress.imported,
+            "invalid_rows": progress.invalid,
+            "duplicate_rows": progress.duplicate,
+            "heartbeat_at": timezone.now(),
+        }
+        room = MAX_KEPT_ERRORS - len(progress.errors)
+        if batch.errors and room > 0:
+            progress.errors.extend(error.as_dict() for error in batch.errors[:room])
+            counters["errors"] = progress.errors
+        if not ImportJob.objects.filter(pk=job.pk, status=PROCESSING).update(**counters):
+            raise _Cancelled
+
+
+def _batched(records: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(records)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _drop_contacts(job: ImportJob) -> None:
+    """A job that did not succeed keeps none of its contacts; its other counters say what the parser read."""
+    delete_contacts(job_id=job.pk)
+    ImportJob.objects.filter(pk=job.pk).update(imported_rows=0)
+
+
+def _finish_failed(job: ImportJob, reason: str) -> None:
+    # Contacts go first, so no FAILED job is ever seen with some of its contacts.
+    _drop_contacts(job)
+    ImportJob.objects.filter(pk=job.pk, status=PROCESSING).update(
+        status=ImportJob.Status.FAILED, failure_reason=reason, finished_at=timezone.now()
+    )
+
+
+def _remove_file(job: ImportJob) -> None:
+    if job.file_path:
+        _unlink(job.file_path)
+        ImportJob.objects.filter(pk=job.pk).update(file_path="")
+
+
+def _remove_file_of_finished(job_id: int) -> None:
+    """A job cancelled before its parser started still has its file; nobody else will remove it."""
+    job = ImportJob.objects.filter(pk=job_id).exclude(status=PROCESSING).exclude(file_path="").first()
+    if job:
+        _remove_file(job)
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+# --- Watchdog and clean-up ------------------------------------------------------
+
+
+def import_requeue_stalled() -> list[int]:
+    """Queue the parser again for jobs whose worker died, or whose task was lost; it claims them anew."""
+    stalled = timezone.now() - timedelta(seconds=settings.IMPORT_STALL_SECONDS)
+    job_ids = list(
+        ImportJob.objects.filter(status=PROCESSING)
+        .filter(Q(heartbeat_at__lt=stalled) | Q(started_at__isnull=True, created_at__lt=stalled))
+        .values_list("pk", flat=True)
+    )
+    for job_id in job_ids:
+        import_enqueue(job_id=job_id)
+    return job_ids
+
+
+@dataclass
+class CleanupReport:
+    files_removed: int = 0
+    jobs_deleted: int = 0
+    contacts_deleted: int = 0
+
+
+def import_cleanup(*, now=None) -> CleanupReport:
+    """Remove orphaned upload files, and finished jobs past retention that no campaign uses."""
+    now = now or timezone.now()
+    report = CleanupReport()
+
+    in_use = set(ImportJob.objects.filter(status=PROCESSING).exclude(file_path="").values_list("file_path", flat=True))
+    # A file younger than the stall limit may still be streaming in from an upload.
+    old_enough = time.time() - settings.IMPORT_STALL_SECONDS
+    with os.scandir(upload_dir()) as entries:
+        for entry in entries:
+            if entry.name.startswith(UPLOAD_PREFIX) and entry.path not in in_use and entry.stat().st_mtime < old_enough:
+                _unlink(entry.path)
+                report.files_removed += 1
+
+    expired = ImportJob.objects.filter(
+        created_at__lt=now - timedelta(days=settings.IMPORT_RETENTION_DAYS),
+        status__in=ImportJob.FINISHED,
+        campaigns__isnull=True,
+    )
+    for job in expired.iterator():
+        report.contacts_deleted += delete_contacts(job_id=job.pk)
+        job.delete()
+        report.jobs_deleted += 1
+    return report

@@ -1,0 +1,159 @@
+"""Streaming a CSV upload to disk, hashing and measuring it on the way.
+
+The upload never sits in memory: each 64 KiB chunk Django's multipart parser
+hands over goes straight to a temp file under IMPORT_TMP_DIR and into a SHA-256.
+Type and size are checked while streaming; a refused or broken upload leaves
+no file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopFutureHandlers, StopUpload
+from django.http import QueryDict
+from django.utils.datastructures import MultiValueDict
+
+from inboxerr.exceptions import InboxerrException, PayloadTooLarge, UnsupportedMediaType
+
+FILE_FIELD = "file"
+# Room for the multipart boundaries and the option fields around the file.
+MULTIPART_OVERHEAD = 64 * 1024
+CSV_TYPES = frozenset({"text/csv", "text/plain"})
+UPLOAD_PREFIX = "upload-"
+
+
+@dataclass
+class StreamedUpload:
+    """A file the handler wrote to disk; request.FILES holds this in place of an UploadedFile."""
+
+    path: str
+    name: str
+    size: int
+    sha256: str
+    content_type: str
+
+    def close(self) -> None:
+        """Django closes every uploaded file after the response; this one is already closed."""
+
+
+def upload_dir() -> str:
+    path = str(settings.IMPORT_TMP_DIR)
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def stage_local_file(path: str) -> StreamedUpload:
+    """Copy a file on this machine into the upload directory, hashing it: what an upload does, for commands."""
+    sha256, size = hashlib.sha256(), 0
+    fd, staged = tempfile.mkstemp(prefix=UPLOAD_PREFIX, suffix=".csv", dir=upload_dir())
+    try:
+        with open(path, "rb") as src, os.fdopen(fd, "wb") as dst:
+            while chunk := src.read(1 << 20):
+                sha256.update(chunk)
+                size += len(chunk)
+                dst.write(chunk)
+    except BaseException:
+        os.unlink(staged)
+        raise
+    return StreamedUpload(
+        path=staged, name=os.path.basename(path)[:255], size=size, sha256=sha256.hexdigest(), content_type="text/csv"
+    )
+
+
+class CSVUploadHandler(FileUploadHandler):
+    """Stream the `file` field to a temp file; refuse non-CSV (415) and oversize (413) uploads."""
+
+    chunk_size = 64 * 1024
+
+    def __init__(self, request=None):
+        super().__init__(request)
+        self.error: InboxerrException | None = None
+        self.upload: StreamedUpload | None = None
+        self.max_bytes = settings.IMPORT_MAX_BYTES
+        self._out = None
+        self._path = ""
+        self._sha256 = hashlib.sha256()
+        self._size = 0
+        self._claimed = False
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        if content_length > self.max_bytes + MULTIPART_OVERHEAD:
+            # Declared too large: answer 413 without reading a byte of the body.
+            self.error = self._too_large()
+            return QueryDict(encoding=encoding), MultiValueDict()
+        return None
+
+    def new_file(self, field_name, file_name, content_type, *args, **kwargs):
+        super().new_file(field_name, file_name, content_type, *args, **kwargs)
+        if field_name != FILE_FIELD or self._path:
+            raise SkipFile()  # one file per import; other file fields are ignored
+        media_type = (content_type or "").split(";")[0].strip().lower()
+        if not file_name.lower().endswith(".csv") or media_type not in CSV_TYPES:
+            self._refuse(
+                UnsupportedMediaType(
+                    f"Upload a .csv file sent as text/csv or text/plain; "
+                    f"got {file_name!r} as {media_type or 'no type'}.",
+                    details={"file_name": file_name, "content_type": media_type},
+                )
+            )
+        fd, self._path = tempfile.mkstemp(prefix=UPLOAD_PREFIX, suffix=".csv", dir=upload_dir())
+        self._out = os.fdopen(fd, "wb")
+        raise StopFutureHandlers()
+
+    def receive_data_chunk(self, raw_data: bytes, start: int):
+        self._size += len(raw_data)
+        if self._size > self.max_bytes:
+            self._refuse(self._too_large())
+        self._sha256.update(raw_data)
+        self._out.write(raw_data)
+        return None  # consumed: no later handler sees the chunk
+
+    def file_complete(self, file_size: int):
+        self._out.close()
+        self.upload = StreamedUpload(
+            path=self._path,
+            name=os.path.basename(self.file_name or "upload.csv")[:255],
+            size=self._size,
+            sha256=self._sha256.hexdigest(),
+            content_type=self.content_type,
+        )
+        return self.upload
+
+    def upload_interrupted(self) -> None:
+        self.discard()
+
+    def upload_complete(self) -> None:
+        if self.error:
+            self.discard()
+
+    def claim(self) -> StreamedUpload:
+        """Hand the file over to an import job: discard() no longer deletes it."""
+        assert self.upload is not None
+        self._claimed = True
+        return self.upload
+
+    def discard(self) -> None:
+        """Delete the temp file unless an import job claimed it. Safe to call more than once."""
+        if self._out is not None and not self._out.closed:
+            self._out.close()
+        if self._path and not self._claimed:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._path)
+            self._path = ""
+
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(
+            f"The file is larger than the limit of {self.max_bytes:,} bytes.", details={"max_bytes": self.max_bytes}
+        )
+
+    def _refuse(self, error: InboxerrException):
+        self.error = error
+        self.discard()
+        # Stop reading the body: refusing a huge upload must not mean receiving all of it first.
+        raise StopUpload(connection_reset=True)
