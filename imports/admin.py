@@ -1,7 +1,25 @@
-from django.contrib import admin
+from __future__ import annotations
 
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import AdminForm
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST
+
+from imports import services
+from imports.admin_views import ImportUploadForm, import_from_form, progress_line, row_errors_table
 from imports.models import Contact, ImportJob
+from imports.upload import CSVUploadHandler
 from inboxerr.admin import LargeTableAdminMixin
+from inboxerr.exceptions import Conflict, InboxerrException, TooManyRequests
+
+# How often the page of a PROCESSING import reloads itself.
+REFRESH_SECONDS = 2
 
 
 @admin.register(ImportJob)
@@ -23,24 +41,116 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
     date_hierarchy = "created_at"
-    readonly_fields = [
-        "status",
-        "size_bytes",
-        "sha256",
-        "file_path",
-        "encoding",
-        "delimiter",
-        "column_mapping",
-        "total_rows",
-        "imported_rows",
-        "invalid_rows",
-        "duplicate_rows",
-        "errors",
-        "failure_reason",
-        "created_at",
-        "started_at",
-        "finished_at",
+    fieldsets = [
+        (None, {"fields": ["original_filename", "owner", "status", "progress", "failure_reason"]}),
+        ("Row errors", {"fields": ["row_errors"]}),
+        ("Options", {"fields": ["default_region", "delimiter", "phone_column", "name_column"]}),
+        ("File", {"fields": ["size_bytes", "sha256", "encoding", "column_mapping", "file_path"]}),
+        ("Timing", {"fields": ["created_at", "started_at", "heartbeat_at", "finished_at", "attempts"]}),
     ]
+    readonly_fields = ["progress", "row_errors"]
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("upload/", self.admin_site.admin_view(self.upload_view), name="{}_{}_upload".format(*info)),
+            path(
+                "<path:object_id>/cancel/",
+                self.admin_site.admin_view(self.cancel_view),
+                name="{}_{}_cancel".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_change_permission(self, request, obj=None):
+        # Jobs change only through the import pipeline, so their page is read-only.
+        return False
+
+    def has_cancel_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # A job without its file is no job: "Add" goes to the upload form.
+        return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_upload")
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.status == ImportJob.Status.PROCESSING:
+            context["refresh_seconds"] = REFRESH_SECONDS
+            context["can_cancel"] = self.has_cancel_permission(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @admin.display(description="Progress")
+    def progress(self, job: ImportJob) -> str:
+        return progress_line(job)
+
+    @admin.display(description="Row errors")
+    def row_errors(self, job: ImportJob) -> str:
+        return row_errors_table(job)
+
+    @method_decorator(csrf_exempt)
+    def upload_view(self, request):
+        """Stream the body through CSVUploadHandler alone; the CSRF check follows, since it reads the body.
+
+        Whatever goes wrong, a file no job claimed is deleted.
+        """
+        handler = None
+        if request.method == "POST":
+            handler = CSVUploadHandler(request)
+            request.upload_handlers = [handler]
+        try:
+            return self._upload_view(request, handler)
+        finally:
+            if handler:
+                handler.discard()
+
+    @method_decorator(csrf_protect)
+    def _upload_view(self, request, handler: CSVUploadHandler | None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method != "POST":
+            return self._upload_form(request, ImportUploadForm())
+        form = ImportUploadForm(request.POST, request.FILES)
+        try:
+            job = import_from_form(owner=request.user, handler=handler, form=form)
+        except InboxerrException as error:
+            response = self._upload_form(request, ImportUploadForm(initial=request.POST), error, error.status_code)
+            if isinstance(error, TooManyRequests):
+                response["Retry-After"] = str(error.retry_after)
+            return response
+        if job is None:
+            return self._upload_form(request, form, status=400)
+        self.message_user(request, f"{job.original_filename} is uploaded; its import is processing.", messages.SUCCESS)
+        return redirect(self._change_url(job))
+
+    def _upload_form(self, request, form, error: InboxerrException | None = None, status: int = 200):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Upload a CSV of contacts",
+            "opts": self.opts,
+            "form": form,
+            "adminform": AdminForm(form, [(None, {"fields": list(form.fields)})], {}),
+            "error": error,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/imports/importjob/upload.html", context, status=status)
+
+    @method_decorator(require_POST)
+    def cancel_view(self, request, object_id):
+        job = self.get_object(request, unquote(object_id))
+        if job is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_cancel_permission(request, job):
+            raise PermissionDenied
+        try:
+            services.import_cancel(job=job)
+        except Conflict as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(request, f"The import of {job.original_filename} is cancelled.", messages.SUCCESS)
+        return redirect(self._change_url(job))
+
+    def _change_url(self, job: ImportJob) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[job.pk])
 
 
 @admin.register(Contact)

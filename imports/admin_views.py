@@ -1,0 +1,98 @@
+"""The import admin's upload form and its read-outs of a job's progress and row errors."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.html import format_html, format_html_join
+
+from imports import services
+from imports.models import ImportJob
+from imports.serializers import ImportUploadSerializer
+from imports.upload import CSVUploadHandler
+
+DELIMITER_CHOICES = [
+    ("", "Detect from the file"),
+    (",", "Comma  ,"),
+    (";", "Semicolon  ;"),
+    ("tab", "Tab"),
+    ("|", "Pipe  |"),
+]
+
+
+class ImportUploadForm(forms.Form):
+    """The API's upload fields; the options are checked by the API's own serializer."""
+
+    # The file comes last: the options arrive before it in the body, so a refused file
+    # still leaves them to show again.
+    default_region = forms.CharField(
+        required=False,
+        help_text=f"ISO 3166 region for national numbers, e.g. GB. Empty: {settings.IMPORT_DEFAULT_REGION}.",
+    )
+    phone_column = forms.CharField(required=False, help_text="The phone column's header. Empty: found by name.")
+    name_column = forms.CharField(required=False, help_text="The name column's header. Empty: found by name.")
+    delimiter = forms.ChoiceField(choices=DELIMITER_CHOICES, required=False)
+    file = forms.FileField(
+        widget=forms.FileInput(attrs={"accept": ".csv,text/csv"}),
+        help_text=f"A .csv file of at most {filesizeformat(settings.IMPORT_MAX_BYTES)}.",
+    )
+
+    def clean(self):
+        if self.errors:
+            return self.cleaned_data
+        serializer = ImportUploadSerializer(data=self.cleaned_data)
+        if serializer.is_valid():
+            return serializer.validated_data
+        for name, messages in serializer.errors.items():
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)
+        return self.cleaned_data
+
+
+def import_from_form(*, owner, handler: CSVUploadHandler, form: ImportUploadForm) -> ImportJob | None:
+    """The API's upload steps: raise the handler's refusal, else create the job and claim its file.
+
+    Returns None when the options are invalid; the form holds the errors.
+    """
+    if handler.error:
+        raise handler.error
+    if not form.is_valid():
+        return None
+    options = dict(form.cleaned_data)
+    job = services.import_create(owner=owner, upload=options.pop("file"), **options)
+    handler.claim()
+    return job
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def progress_line(job: ImportJob) -> str:
+    """'12,000 rows read: 11,500 imported, 300 invalid, 200 duplicates'."""
+    if job.status == ImportJob.Status.PROCESSING and job.started_at is None:
+        return "Waiting for a worker to start reading the file."
+    return (
+        f"{_count(job.total_rows, 'row')} read: {job.imported_rows:,} imported, "
+        f"{job.invalid_rows:,} invalid, {_count(job.duplicate_rows, 'duplicate')}"
+    )
+
+
+def row_errors_table(job: ImportJob) -> str:
+    """The kept row errors as an HTML table, noting when more rows were invalid than were kept."""
+    if not job.errors:
+        return "No row errors."
+    rows = format_html_join(
+        "\n",
+        "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+        ((error.get("row"), error.get("column"), error.get("message")) for error in job.errors),
+    )
+    note = ""
+    if job.invalid_rows > len(job.errors):
+        note = format_html("<p>The first {} of {} invalid rows.</p>", f"{len(job.errors):,}", f"{job.invalid_rows:,}")
+    return format_html(
+        "{}<table><thead><tr><th>Row</th><th>Column</th><th>Message</th></tr></thead><tbody>{}</tbody></table>",
+        note,
+        rows,
+    )
