@@ -1,10 +1,44 @@
+from __future__ import annotations
+
 from rest_framework import serializers
 
 from templates.models import MessageTemplate
+from templates.segments import GSM_7, UCS_2
 
 
 class MessageTemplateSerializer(serializers.ModelSerializer):
+    """Reads, and the fields a write may give; the services check content and name."""
+
     class Meta:
         model = MessageTemplate
         fields = ["id", "name", "content", "description", "is_active", "variables", "created_at", "updated_at"]
-        read_only_fields = fields
+        read_only_fields = ["id", "variables", "created_at", "updated_at"]
+        extra_kwargs = {
+            # The text is sent as written: leading and trailing whitespace is part of the message.
+            "content": {"trim_whitespace": False},
+            "variables": {"help_text": "Merge-field names the content uses, in order of first use."},
+        }
+
+
+class TemplatePreviewRequestSerializer(serializers.Serializer):
+    variables = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+        required=False,
+        default=dict,
+        help_text='Values by variable name, e.g. {"name": "Ann"}. An empty value counts as missing.',
+    )
+    phone = serializers.CharField(
+        required=False, max_length=32, help_text="The recipient's phone, for templates that use {{ phone }}."
+    )
+
+
+class TemplatePreviewSerializer(serializers.Serializer):
+    """The rendered text and its SMS size; with missing variables, rendered and the size are null."""
+
+    rendered = serializers.CharField(allow_null=True)
+    encoding = serializers.ChoiceField(choices=[GSM_7, UCS_2], allow_null=True)
+    characters = serializers.IntegerField(allow_null=True)
+    units = serializers.IntegerField(allow_null=True, help_text="GSM-7 septets or UCS-2 code units.")
+    parts = serializers.IntegerField(allow_null=True, help_text="SMS parts (segments) the text is sent in.")
+    missing = serializers.ListField(child=serializers.CharField(), help_text="Variables without a value or default.")
+    variables = serializers.ListField(child=serializers.CharField())
