@@ -1,0 +1,62 @@
+"""Fast batch inserts that skip rows breaking a unique constraint, and count the rest exactly.
+
+PostgreSQL: COPY into a session-local staging table with the target's column
+types, then one INSERT ... SELECT ... ON CONFLICT DO NOTHING. Elsewhere (SQLite):
+one executemany of INSERT ... ON CONFLICT DO NOTHING. Django's bulk_create
+builds a model instance per row and cannot say how many rows went in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import connection, models
+
+
+def insert_ignoring_conflicts(
+    *, model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]], order_by: str = ""
+) -> int:
+    """Insert `rows` (tuples in `columns` order, columns by attname) in the caller's transaction.
+
+    Returns how many rows were new. `order_by` (a column) decides which of two
+    conflicting rows in one batch is kept: the first.
+    """
+    assert connection.in_atomic_block, "call inside a transaction, so the batch commits with whatever it counts"
+    table = model._meta.db_table
+    names = ", ".join(columns)
+    if connection.vendor == "postgresql":
+        # psycopg adapts UUIDs, datetimes and the rest itself; only JSON needs encoding.
+        rows = [tuple(_json(value) for value in row) for row in rows]
+    else:
+        # SQLite stores UUIDs as hex and datetimes as text: let each field convert its value.
+        fields = [model._meta.get_field(name) for name in columns]
+        rows = [tuple(f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)) for row in rows]
+        if order_by:  # executemany inserts in list order
+            position = columns.index(order_by)
+            rows.sort(key=lambda row: row[position])
+    if not rows:
+        return 0
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            placeholders = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders}) ON CONFLICT DO NOTHING", rows)
+            return cursor.rowcount
+
+        stage = f"{table}_stage"
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS SELECT {names} FROM {table} WITH NO DATA"
+        )
+        # Empty it first: inside an outer transaction (a savepoint) ON COMMIT has not fired yet.
+        cursor.execute(f"TRUNCATE {stage}")
+        with cursor.cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        order = f" ORDER BY {order_by}" if order_by else ""
+        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage}{order} ON CONFLICT DO NOTHING")
+        return cursor.rowcount
+
+
+def _json(value: Any) -> Any:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value

@@ -1,0 +1,31 @@
+from django.db import transaction
+
+from imports.models import Contact
+from imports.tests.factories import ImportJobFactory
+from inboxerr.bulk import insert_ignoring_conflicts
+
+COLUMNS = ("owner_id", "import_job_id", "phone", "name", "variables", "row_number")
+
+
+def test_it_inserts_and_counts_only_the_new_rows_keeping_the_first_of_a_pair(db):
+    job = ImportJobFactory()
+    row = lambda phone, name, n: (job.owner_id, job.pk, phone, name, {"k": name}, n)  # noqa: E731
+
+    with transaction.atomic():
+        first = insert_ignoring_conflicts(
+            model=Contact, columns=COLUMNS, rows=[row("+447400000002", "late", 9), row("+447400000002", "early", 2)],
+            order_by="row_number",
+        )  # fmt: skip
+    with transaction.atomic():
+        second = insert_ignoring_conflicts(
+            model=Contact, columns=COLUMNS, rows=[row("+447400000002", "again", 5), row("+447400000003", "new", 6)]
+        )
+
+    assert (first, second) == (1, 1)
+    assert dict(Contact.objects.values_list("phone", "name")) == {"+447400000002": "early", "+447400000003": "new"}
+    assert Contact.objects.get(phone="+447400000003").variables == {"k": "new"}
+
+
+def test_nothing_to_insert_is_zero(db):
+    with transaction.atomic():
+        assert insert_ignoring_conflicts(model=Contact, columns=COLUMNS, rows=[]) == 0
