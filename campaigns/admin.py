@@ -1,6 +1,30 @@
-from django.contrib import admin
+from __future__ import annotations
 
+from django.contrib import admin, messages
+from django.utils.html import format_html, format_html_join
+
+from campaigns import selectors, services
 from campaigns.models import Campaign
+from inboxerr.exceptions import InboxerrException
+
+
+def _lifecycle_action(service, verb: str, description: str):
+    """An admin action calling the same service as the API, one campaign at a time."""
+
+    def act(modeladmin, request, queryset):
+        done = 0
+        for campaign in queryset:
+            try:
+                service(campaign=campaign)
+                done += 1
+            except InboxerrException as exc:
+                modeladmin.message_user(request, f"{campaign}: {exc.message}", messages.ERROR)
+        if done:
+            modeladmin.message_user(request, f"{verb} {done} campaign(s).", messages.SUCCESS)
+
+    act.__name__ = f"{verb.lower()}_campaigns"
+    act.short_description = description
+    return act
 
 
 @admin.register(Campaign)
@@ -11,4 +35,45 @@ class CampaignAdmin(admin.ModelAdmin):
     list_select_related = ["owner", "template", "import_job"]
     raw_id_fields = ["owner", "template", "import_job"]
     date_hierarchy = "created_at"
-    readonly_fields = ["status", "failure_reason", "started_at", "completed_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "status",
+        "progress",
+        "breakdown",
+        "failure_reason",
+        "recipients_count",
+        "skipped_opted_out",
+        "skipped_missing_variables",
+        "started_at",
+        "completed_at",
+        "created_at",
+        "updated_at",
+    ]
+    actions = [
+        _lifecycle_action(services.campaign_start, "Started", "Start the selected campaigns"),
+        _lifecycle_action(services.campaign_pause, "Paused", "Pause the selected campaigns"),
+        _lifecycle_action(services.campaign_resume, "Resumed", "Resume the selected campaigns"),
+        _lifecycle_action(services.campaign_cancel, "Cancelled", "Cancel the selected campaigns"),
+    ]
+
+    @admin.display(description="Progress")
+    def progress(self, campaign: Campaign) -> str:
+        if not campaign.pk:
+            return "-"
+        stats = selectors.campaign_stats(campaign=campaign)
+        return format_html(
+            '<progress max="100" value="{}" style="width: 20em"></progress> {}% of {} messages, {}/s',
+            stats["progress_percent"],
+            stats["progress_percent"],
+            f"{stats['messages']:,}",
+            stats["send_rate_per_second"],
+        )
+
+    @admin.display(description="Messages by status")
+    def breakdown(self, campaign: Campaign) -> str:
+        if not campaign.pk:
+            return "-"
+        stats = selectors.campaign_stats(campaign=campaign)
+        rows = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td></tr>", ((s, f"{n:,}") for s, n in stats["by_status"].items())
+        )
+        return format_html("<table><tbody>{}</tbody></table>", rows)

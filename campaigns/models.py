@@ -38,6 +38,17 @@ class Campaign(models.Model):
         "imports.ImportJob", on_delete=models.PROTECT, null=True, blank=True, related_name="campaigns"
     )
     failure_reason = models.TextField(blank=True, default="")
+    # The text as it was when the campaign started running: editing its template afterwards
+    # cannot change messages not yet written by the fan-out.
+    frozen_content = models.TextField(blank=True, default="")
+    # Created with its own upload (from-csv): starts, or fails, when that import finishes.
+    start_when_imported = models.BooleanField(default=False)
+    # Fan-out: one Message per contact, written by a worker in batches.
+    recipients_count = models.PositiveIntegerField(default=0)
+    skipped_opted_out = models.PositiveIntegerField(default=0)
+    skipped_missing_variables = models.PositiveIntegerField(default=0)
+    fanout_heartbeat_at = models.DateTimeField(null=True, blank=True)
+    fanout_completed_at = models.DateTimeField(null=True, blank=True)
     scheduled_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)

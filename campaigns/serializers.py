@@ -1,11 +1,32 @@
+from __future__ import annotations
+
 from rest_framework import serializers
+from rest_framework.reverse import reverse
 
 from campaigns.models import Campaign
+from imports.models import ImportJob
+from imports.serializers import ImportJobSerializer, ImportOptionsSerializer
+from templates.models import MessageTemplate
+
+ONE_OF = "Give exactly one of message_content and template_id."
+
+
+def own_active_template(user, template_id: int | None) -> MessageTemplate | None:
+    if template_id is None:
+        return None
+    template = MessageTemplate.objects.filter(pk=template_id, owner=user).first()
+    # The same answer for another user's template as for none: nothing about it is revealed.
+    if template is None:
+        raise serializers.ValidationError("No template of yours has this id.")
+    if not template.is_active:
+        raise serializers.ValidationError("This template is inactive; activate it or choose another.")
+    return template
 
 
 class CampaignSerializer(serializers.ModelSerializer):
     template_id = serializers.PrimaryKeyRelatedField(source="template", read_only=True)
     import_id = serializers.PrimaryKeyRelatedField(source="import_job", read_only=True)
+    stats_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Campaign
@@ -18,6 +39,10 @@ class CampaignSerializer(serializers.ModelSerializer):
             "template_id",
             "import_id",
             "failure_reason",
+            "recipients_count",
+            "skipped_opted_out",
+            "skipped_missing_variables",
+            "stats_url",
             "scheduled_at",
             "started_at",
             "completed_at",
@@ -25,3 +50,106 @@ class CampaignSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_stats_url(self, campaign) -> str:
+        return reverse("campaign-stats", args=[campaign.pk], request=self.context.get("request"))
+
+
+class CampaignWriteSerializer(serializers.Serializer):
+    """Creation and DRAFT edits. References resolve among the user's own objects only."""
+
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    message_content = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    template_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    import_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    scheduled_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+    def validate_template_id(self, value: int | None) -> MessageTemplate | None:
+        return own_active_template(self.context["request"].user, value)
+
+    def validate_import_id(self, value: int | None) -> ImportJob | None:
+        if value is None:
+            return None
+        job = ImportJob.objects.filter(pk=value, owner=self.context["request"].user).first()
+        if job is None:
+            raise serializers.ValidationError("No import of yours has this id.")
+        if job.status != ImportJob.Status.SUCCESS:
+            raise serializers.ValidationError(f"This import is {job.status}; a campaign needs one that succeeded.")
+        return job
+
+    def validate(self, attrs: dict) -> dict:
+        current = self.instance
+        content = attrs.get("message_content", current.message_content if current else "")
+        template = attrs.get("template_id", current.template if current else None)
+        if bool(content) == bool(template):
+            raise serializers.ValidationError({"message_content": [ONE_OF], "template_id": [ONE_OF]})
+        return attrs
+
+    def to_service_kwargs(self) -> dict:
+        data = dict(self.validated_data)
+        renamed = {"template_id": "template", "import_id": "import_job"}
+        return {renamed.get(key, key): value for key, value in data.items()}
+
+
+class CampaignUpdateSerializer(CampaignWriteSerializer):
+    """A PATCH/PUT changes only the fields it names."""
+
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    message_content = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    template_id = serializers.IntegerField(required=False, allow_null=True)
+    import_id = serializers.IntegerField(required=False, allow_null=True)
+    scheduled_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class CampaignFromCSVSerializer(ImportOptionsSerializer):
+    """A campaign and its contacts in one multipart request."""
+
+    file = serializers.FileField(help_text="A .csv file sent as text/csv or text/plain.")
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    message_content = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    template_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    scheduled_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+    def validate_template_id(self, value: int | None) -> MessageTemplate | None:
+        return own_active_template(self.context["request"].user, value)
+
+    def validate(self, attrs: dict) -> dict:
+        if bool(attrs.get("message_content")) == bool(attrs.get("template_id")):
+            raise serializers.ValidationError({"message_content": [ONE_OF], "template_id": [ONE_OF]})
+        return attrs
+
+
+class CampaignFromCSVResultSerializer(serializers.Serializer):
+    campaign = CampaignSerializer()
+    import_job = ImportJobSerializer(source="campaign.import_job")
+
+
+class CampaignStatsSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    messages = serializers.IntegerField()
+    by_status = serializers.DictField(child=serializers.IntegerField())
+    total_parts = serializers.IntegerField()
+    progress_percent = serializers.FloatField()
+    send_rate_per_second = serializers.FloatField()
+    estimated_completion_at = serializers.DateTimeField(allow_null=True)
+    recipients = serializers.IntegerField()
+    skipped_opted_out = serializers.IntegerField()
+    skipped_missing_variables = serializers.IntegerField()
+    fan_out_complete = serializers.BooleanField()
+
+
+class PreviewMessageSerializer(serializers.Serializer):
+    phone = serializers.CharField()
+    rendered = serializers.CharField(allow_null=True)
+    missing = serializers.ListField(child=serializers.CharField())
+    encoding = serializers.CharField(allow_null=True)
+    parts = serializers.IntegerField()
+
+
+class CampaignPreviewSerializer(serializers.Serializer):
+    messages = PreviewMessageSerializer(many=True)
+    recipients = serializers.IntegerField()
+    estimated_total_parts = serializers.IntegerField()

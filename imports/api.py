@@ -42,7 +42,7 @@ class StreamingUploadMixin:
         data = request.data  # streams the body to disk
         if self.upload_handler.error:
             raise self.upload_handler.error
-        serializer = serializer_class(data=data)
+        serializer = serializer_class(data=data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 

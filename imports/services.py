@@ -71,6 +71,7 @@ def import_create(
     delimiter: str = "",
     phone_column: str = "",
     name_column: str = "",
+    on_finished: str = "",
     enqueue: bool = True,
 ) -> ImportJob:
     """Record an uploaded file as a PROCESSING job and queue its parser once committed.
@@ -90,6 +91,7 @@ def import_create(
         delimiter=delimiter,
         phone_column=phone_column,
         name_column=name_column,
+        on_finished=on_finished,
     )
     if enqueue:
         transaction.on_commit(lambda: import_enqueue(job_id=job.pk))
@@ -110,7 +112,14 @@ def import_cancel(*, job: ImportJob) -> ImportJob:
         raise Conflict(
             f"The import is {job.status}; only a PROCESSING import can be cancelled.", details={"status": job.status}
         )
+    _announce_finished(job)
     return job
+
+
+def _announce_finished(job: ImportJob) -> None:
+    """Queue the job's on_finished task, if it names one, once the final status is committed."""
+    if job.on_finished and job.is_finished:
+        transaction.on_commit(lambda: async_task(job.on_finished, job.pk, group="imports"))
 
 
 # --- The parser run -----------------------------------------------------------
@@ -138,7 +147,8 @@ def import_run(*, job_id: int, on_batch: Callable[[Progress], None] | None = Non
         raise
     finally:
         _remove_file(job)
-    job.refresh_from_db()
+        job.refresh_from_db()
+        _announce_finished(job)
     return job
 
 
@@ -164,6 +174,8 @@ def _claim(job_id: int) -> ImportJob | None:
         if job.attempts > MAX_ATTEMPTS:
             _finish_failed(job, f"The import was interrupted {job.attempts - 1} times and has been given up.")
             _remove_file(job)
+            job.refresh_from_db()
+            _announce_finished(job)
             return None
     return job
 

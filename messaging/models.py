@@ -107,6 +107,8 @@ class Message(models.Model):
             # Expired leases, looked for by the safety-net sweep.
             models.Index(fields=["lease_expires_at"], condition=Q(status="SENDING"), name="message_lease_idx"),
             models.Index(fields=["campaign", "status"], name="message_campaign_status_idx"),
+            # A campaign's current send rate: its messages sent in the last minute.
+            models.Index(fields=["campaign", "sent_at"], name="message_campaign_sent_idx"),
             models.Index(fields=["owner", "-id"], name="message_owner_id_idx"),
             models.Index(fields=["phone"], name="message_phone_idx"),
             # Twilio answers with its own SID; receipts are matched on it.
@@ -155,3 +157,25 @@ class MessageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.message_id}"
+
+
+class OptOut(models.Model):
+    """A number that asked its sender (the owner) to stop: never messaged again until it opts back in."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="opt_outs")
+    phone = models.CharField(max_length=20, help_text="E.164")
+    # How it arrived: "api", "admin", "android", "twilio".
+    source = models.CharField(max_length=16, default="api")
+    # The keyword the recipient sent (STOP, UNSUBSCRIBE, ...), when it came by SMS.
+    keyword = models.CharField(max_length=32, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "phone"], name="optout_phone_unique_per_owner"),
+            models.CheckConstraint(condition=Q(phone__startswith="+"), name="optout_phone_e164"),
+        ]
+
+    def __str__(self) -> str:
+        return self.phone

@@ -276,3 +276,33 @@ def test_contacts_are_written_with_copy_on_postgresql(run_import, django_assert_
         job = run_import(HEADER + rows(2 * services.BATCH_SIZE))
 
     assert job.imported_rows == 2 * services.BATCH_SIZE
+
+
+def test_a_finished_job_queues_its_on_finished_task(user, tmp_path, django_capture_on_commit_callbacks):
+    from django_q.models import OrmQ
+
+    from imports.upload import stage_local_file
+
+    source = tmp_path / "a.csv"
+    source.write_text(HEADER + rows(1))
+    job = services.import_create(
+        owner=user, upload=stage_local_file(str(source)), enqueue=False, on_finished="campaigns.tasks.import_finished"
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.import_run(job_id=job.pk)
+
+    assert [(q.func(), q.task["args"]) for q in OrmQ.objects.all()] == [("campaigns.tasks.import_finished", (job.pk,))]
+
+
+def test_a_cancelled_job_queues_its_on_finished_task_too(user, django_capture_on_commit_callbacks):
+    from django_q.models import OrmQ
+
+    job = ImportJobFactory(
+        owner=user, status=ImportJob.Status.PROCESSING, on_finished="campaigns.tasks.import_finished"
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.import_cancel(job=job)
+
+    assert [q.func() for q in OrmQ.objects.all()] == ["campaigns.tasks.import_finished"]

@@ -1,0 +1,162 @@
+"""Fan-out: one QUEUED Message per contact of a campaign's import, in batches.
+
+Safe to run twice, or to resume after a dead worker: messages are inserted with
+ON CONFLICT DO NOTHING against the (campaign, phone) unique constraint, and the
+skip counters are recomputed from scratch on every full pass.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from campaigns.services import campaign_compile
+from imports.models import Contact
+from inboxerr.bulk import insert_ignoring_conflicts
+from inboxerr.ids import uuid7
+from messaging.models import Message, OptOut
+from templates.renderer import CompiledTemplate, MissingVariables
+from templates.segments import analyse
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 2000
+# A fan-out that has not reported for this long is taken over by the next one queued.
+STALL = timedelta(minutes=2)
+ACTIVE = (Campaign.Status.RUNNING, Campaign.Status.PAUSED)
+
+
+@dataclass
+class FanOutResult:
+    recipients: int = 0
+    queued: int = 0
+    skipped_opted_out: int = 0
+    skipped_missing_variables: int = 0
+
+
+def campaign_fan_out(
+    *, campaign_id: int, on_batch: Callable[[FanOutResult], None] | None = None
+) -> FanOutResult | None:
+    """Create the campaign's messages. Returns None when another fan-out holds it or there is nothing to do."""
+    if not _claim(campaign_id):
+        return None
+    campaign = Campaign.objects.select_related("template", "import_job").get(pk=campaign_id)
+    compiled = campaign_compile(campaign)
+    result = FanOutResult()
+    last_id = 0
+    while True:
+        contacts = list(
+            Contact.objects.filter(import_job_id=campaign.import_job_id, id__gt=last_id)
+            .order_by("id")
+            .values_list("id", "phone", "name", "variables")[:BATCH_SIZE]
+        )
+        if not contacts:
+            break
+        last_id = contacts[-1][0]
+        rows = _messages_for(campaign, compiled, contacts, result)
+        if not _write_batch(campaign_id, rows):
+            log.info("campaign %s: fan-out stopped, the campaign is no longer running", campaign_id)
+            return result
+        if on_batch:
+            on_batch(result)
+
+    Campaign.objects.filter(pk=campaign_id).update(
+        recipients_count=result.recipients,
+        skipped_opted_out=result.skipped_opted_out,
+        skipped_missing_variables=result.skipped_missing_variables,
+        fanout_completed_at=timezone.now(),
+    )
+    return result
+
+
+def _claim(campaign_id: int) -> bool:
+    now = timezone.now()
+    return bool(
+        Campaign.objects.filter(pk=campaign_id, status__in=ACTIVE, fanout_completed_at__isnull=True)
+        .filter(Q(fanout_heartbeat_at__isnull=True) | Q(fanout_heartbeat_at__lt=now - STALL))
+        .update(fanout_heartbeat_at=now)
+    )
+
+
+MESSAGE_COLUMNS = (
+    "id",
+    "owner_id",
+    "campaign_id",
+    "contact_id",
+    "import_job_id",
+    "phone",
+    "content",
+    "variables",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "claimed_by",
+    "gateway_message_id",
+    "parts_count",
+    "error",
+    "created_at",
+    "updated_at",
+)
+
+
+def _messages_for(campaign: Campaign, compiled: CompiledTemplate, contacts: list, result: FanOutResult) -> list[tuple]:
+    """Message rows (in MESSAGE_COLUMNS order) for a batch of contacts; skips are counted in `result`."""
+    opted_out = set(
+        OptOut.objects.filter(owner_id=campaign.owner_id, phone__in=[phone for _, phone, _, _ in contacts]).values_list(
+            "phone", flat=True
+        )
+    )
+    now = timezone.now()
+    rows = []
+    for contact_id, phone, name, variables in contacts:
+        result.recipients += 1
+        if phone in opted_out:
+            result.skipped_opted_out += 1
+            continue
+        try:
+            content = compiled.render({**variables, "phone": phone, "name": name})
+        except MissingVariables:
+            result.skipped_missing_variables += 1
+            continue
+        result.queued += 1
+        rows.append(
+            (
+                uuid7(),
+                campaign.owner_id,
+                campaign.pk,
+                contact_id,
+                campaign.import_job_id,
+                phone,
+                content,
+                variables,
+                Message.Status.QUEUED,
+                0,
+                now,
+                "",
+                "",
+                max(analyse(content).parts, 1),
+                "",
+                now,
+                now,
+            )
+        )
+    return rows
+
+
+def _write_batch(campaign_id: int, rows: list[tuple]) -> bool:
+    """Insert a batch unless the campaign stopped; the row lock orders it against a concurrent cancel."""
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().only("status").get(pk=campaign_id)
+        if campaign.status not in ACTIVE:
+            return False
+        # A message already written (a repeated or resumed fan-out) is skipped by (campaign, phone).
+        insert_ignoring_conflicts(model=Message, columns=MESSAGE_COLUMNS, rows=rows)
+        Campaign.objects.filter(pk=campaign_id).update(fanout_heartbeat_at=timezone.now())
+    return True

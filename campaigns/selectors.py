@@ -1,0 +1,79 @@
+"""Reads about campaigns: statistics and previews. Nothing here writes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from campaigns.services import campaign_compile
+from imports.models import Contact
+from messaging.models import Message
+from templates.renderer import MissingVariables
+from templates.segments import analyse
+
+RATE_WINDOW = timedelta(seconds=60)
+MAX_PREVIEW = 50
+# Messages past these statuses count as done for progress.
+DONE = (Message.Status.SENT, Message.Status.DELIVERED, Message.Status.FAILED, Message.Status.CANCELLED)
+
+
+def campaign_stats(*, campaign: Campaign) -> dict:
+    """Counts by status and parts, progress, the send rate over the last minute and an estimated finish."""
+    by_status = {status: 0 for status in Message.Status.values}
+    total_parts = 0
+    for row in (
+        Message.objects.filter(campaign=campaign).values("status").annotate(n=Count("id"), parts=Sum("parts_count"))
+    ):
+        by_status[row["status"]] = row["n"]
+        total_parts += row["parts"] or 0
+    total = sum(by_status.values())
+    done = sum(by_status[s] for s in DONE)
+    now = timezone.now()
+    sent_last_minute = Message.objects.filter(campaign=campaign, sent_at__gte=now - RATE_WINDOW).count()
+    rate = sent_last_minute / RATE_WINDOW.total_seconds()
+    remaining = by_status[Message.Status.QUEUED] + by_status[Message.Status.SENDING]
+    eta = now + timedelta(seconds=remaining / rate) if rate and remaining else None
+    return {
+        "status": campaign.status,
+        "messages": total,
+        "by_status": by_status,
+        "total_parts": total_parts,
+        "progress_percent": round(100 * done / total, 1) if total else 0.0,
+        "send_rate_per_second": round(rate, 2),
+        "estimated_completion_at": eta,
+        "recipients": campaign.recipients_count,
+        "skipped_opted_out": campaign.skipped_opted_out,
+        "skipped_missing_variables": campaign.skipped_missing_variables,
+        "fan_out_complete": campaign.fanout_completed_at is not None,
+    }
+
+
+def campaign_preview(*, campaign: Campaign, limit: int) -> dict:
+    """The first `limit` messages as they would be sent, and an estimate of the whole campaign's parts."""
+    compiled = campaign_compile(campaign)
+    contacts = Contact.objects.filter(import_job_id=campaign.import_job_id).order_by("id")
+    items = []
+    for contact in contacts[: max(1, min(limit, MAX_PREVIEW))]:
+        values = {**contact.variables, "phone": contact.phone, "name": contact.name}
+        try:
+            text = compiled.render(values)
+        except MissingVariables as exc:
+            items.append({"phone": contact.phone, "rendered": None, "missing": exc.names, "encoding": None, "parts": 0})
+            continue
+        segments = analyse(text)
+        items.append(
+            {
+                "phone": contact.phone,
+                "rendered": text,
+                "missing": [],
+                "encoding": segments.encoding,
+                "parts": segments.parts,
+            }
+        )
+    recipients = contacts.count() if campaign.import_job_id else 0
+    sampled = [item["parts"] for item in items if item["rendered"] is not None]
+    average = sum(sampled) / len(sampled) if sampled else 0
+    return {"messages": items, "recipients": recipients, "estimated_total_parts": round(average * recipients)}

@@ -1,0 +1,252 @@
+"""Campaigns: creation with its checks, the lifecycle, and what happens when its import finishes."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from campaigns.models import Campaign
+from imports.models import ImportJob
+from inboxerr.exceptions import Conflict, InboxerrException
+from messaging.models import Message
+from templates.models import MessageTemplate
+from templates.renderer import CompiledTemplate, compile_template
+
+log = logging.getLogger(__name__)
+
+Status = Campaign.Status
+# Merge fields every contact has, whatever its import's columns.
+BUILT_IN_VARIABLES = frozenset({"phone", "name"})
+IMPORT_FINISHED_TASK = "campaigns.tasks.import_finished"
+
+
+class MissingColumns(InboxerrException):
+    code = "missing_variables"
+
+
+# --- Creation and edits ---------------------------------------------------------
+
+
+def campaign_text(campaign: Campaign) -> str:
+    """What the campaign sends: the text frozen when it started, else its template's content or its own."""
+    if campaign.frozen_content:
+        return campaign.frozen_content
+    return campaign.template.content if campaign.template_id else campaign.message_content
+
+
+def campaign_compile(campaign: Campaign) -> CompiledTemplate:
+    return compile_template(campaign_text(campaign))
+
+
+def check_variables(*, compiled: CompiledTemplate, import_job: ImportJob) -> None:
+    """Every variable used without a default must be a column of the import (or phone / name)."""
+    columns = set(import_job.column_mapping.get("variables", {}).values()) | BUILT_IN_VARIABLES
+    missing = sorted(set(compiled.required) - columns)
+    if missing:
+        raise MissingColumns(
+            f"The import has no column for {', '.join(missing)}; "
+            f"its columns are {', '.join(sorted(columns)) or 'none'}.",
+            details={"missing": missing, "columns": sorted(columns)},
+        )
+
+
+@transaction.atomic
+def campaign_create(
+    *,
+    owner,
+    name: str,
+    description: str = "",
+    message_content: str = "",
+    template: MessageTemplate | None = None,
+    import_job: ImportJob | None = None,
+    scheduled_at: datetime | None = None,
+    start_when_imported: bool = False,
+) -> Campaign:
+    campaign = Campaign(
+        owner=owner,
+        name=name,
+        description=description,
+        message_content=message_content,
+        template=template,
+        import_job=import_job,
+        scheduled_at=scheduled_at,
+        start_when_imported=start_when_imported,
+    )
+    compiled = campaign_compile(campaign)
+    if import_job is not None and import_job.status == ImportJob.Status.SUCCESS:
+        check_variables(compiled=compiled, import_job=import_job)
+    campaign.save()
+    return campaign
+
+
+@transaction.atomic
+def campaign_update(*, campaign: Campaign, **fields) -> Campaign:
+    """Edit a DRAFT campaign; the same checks as at creation."""
+    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    _require(locked, {Status.DRAFT}, "edit")
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    compiled = campaign_compile(locked)
+    if locked.import_job and locked.import_job.status == ImportJob.Status.SUCCESS:
+        check_variables(compiled=compiled, import_job=locked.import_job)
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def campaign_delete(*, campaign: Campaign) -> None:
+    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    _require(locked, {Status.DRAFT}, "delete")
+    locked.delete()
+
+
+# --- Lifecycle ------------------------------------------------------------------
+
+
+@transaction.atomic
+def campaign_start(*, campaign: Campaign, now: datetime | None = None) -> Campaign:
+    """DRAFT -> RUNNING (fan-out queued), or SCHEDULED when scheduled_at is still ahead.
+
+    Starting twice is refused (409); a retried fan-out never doubles a message.
+    """
+    now = now or timezone.now()
+    locked = (
+        Campaign.objects.select_for_update(of=("self",)).select_related("import_job", "template").get(pk=campaign.pk)
+    )
+    _require(locked, {Status.DRAFT}, "start")
+    job = locked.import_job
+    if job is None or job.status != ImportJob.Status.SUCCESS:
+        state = "no import" if job is None else f"an import that is {job.status}"
+        raise Conflict(f"The campaign has {state}; it needs one that finished successfully.")
+    if locked.template_id and not locked.template.is_active:
+        raise Conflict(f"The template {locked.template.name!r} is inactive.")
+    check_variables(compiled=campaign_compile(locked), import_job=job)
+
+    if locked.scheduled_at and locked.scheduled_at > now:
+        locked.status = Status.SCHEDULED
+        locked.save(update_fields=["status", "updated_at"])
+    else:
+        _run(locked, now)
+    return locked
+
+
+def _run(campaign: Campaign, now: datetime) -> None:
+    campaign.status = Status.RUNNING
+    campaign.started_at = now
+    campaign.frozen_content = campaign_text(campaign)
+    campaign.save(update_fields=["status", "started_at", "frozen_content", "updated_at"])
+    campaign_id = campaign.pk
+    transaction.on_commit(lambda: enqueue_fan_out(campaign_id=campaign_id))
+
+
+def enqueue_fan_out(*, campaign_id: int) -> None:
+    async_task("campaigns.tasks.fan_out", campaign_id, group="campaigns")
+
+
+def campaign_pause(*, campaign: Campaign) -> Campaign:
+    """RUNNING -> PAUSED: the dispatcher skips its messages until it resumes."""
+    return _transition(campaign, {Status.RUNNING}, Status.PAUSED, "pause")
+
+
+def campaign_resume(*, campaign: Campaign) -> Campaign:
+    campaign = _transition(campaign, {Status.PAUSED}, Status.RUNNING, "resume")
+    if campaign.fanout_completed_at is None:
+        transaction.on_commit(lambda: enqueue_fan_out(campaign_id=campaign.pk))
+    return campaign
+
+
+@transaction.atomic
+def campaign_cancel(*, campaign: Campaign) -> Campaign:
+    """Any campaign not yet finished -> CANCELLED; every still-QUEUED message becomes CANCELLED."""
+    campaign = _transition(
+        campaign, {Status.DRAFT, Status.SCHEDULED, Status.RUNNING, Status.PAUSED}, Status.CANCELLED, "cancel"
+    )
+    now = timezone.now()
+    Message.objects.filter(campaign=campaign, status=Message.Status.QUEUED).update(
+        status=Message.Status.CANCELLED, error="The campaign was cancelled.", updated_at=now
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(completed_at=now)
+    campaign.completed_at = now
+    return campaign
+
+
+@transaction.atomic
+def campaign_fail(*, campaign: Campaign, reason: str) -> Campaign:
+    return _transition(campaign, {Status.DRAFT, Status.SCHEDULED}, Status.FAILED, "fail", failure_reason=reason)
+
+
+def _transition(campaign: Campaign, allowed: set, to: str, verb: str, **fields) -> Campaign:
+    """A conditional UPDATE: of two concurrent requests only one moves the campaign."""
+    moved = Campaign.objects.filter(pk=campaign.pk, status__in=allowed).update(
+        status=to, updated_at=timezone.now(), **fields
+    )
+    campaign.refresh_from_db()
+    if not moved:
+        raise _illegal(campaign, verb)
+    return campaign
+
+
+def _require(campaign: Campaign, allowed: set, verb: str) -> None:
+    if campaign.status not in allowed:
+        raise _illegal(campaign, verb)
+
+
+def _illegal(campaign: Campaign, verb: str) -> Conflict:
+    return Conflict(
+        f"A {campaign.status} campaign cannot {verb}.",
+        code="illegal_transition",
+        details={"status": campaign.status},
+    )
+
+
+# --- Scheduling and imports --------------------------------------------------------
+
+
+def campaigns_start_due(*, now: datetime | None = None) -> list[int]:
+    """SCHEDULED campaigns whose time has come -> RUNNING, with their fan-out queued."""
+    now = now or timezone.now()
+    started = []
+    for campaign_id in Campaign.objects.filter(status=Status.SCHEDULED, scheduled_at__lte=now).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+            if campaign.status == Status.SCHEDULED:
+                _run(campaign, now)
+                started.append(campaign_id)
+    return started
+
+
+def campaign_import_finished(*, import_job_id: int) -> list[int]:
+    """A from-csv campaign's import is done: start it (or schedule it), or fail it with the import's reason."""
+    handled = []
+    waiting = Campaign.objects.filter(
+        import_job_id=import_job_id, status=Status.DRAFT, start_when_imported=True
+    ).select_related("import_job")
+    for campaign in waiting:
+        job = campaign.import_job
+        if not job.is_finished:
+            continue
+        try:
+            if job.status != ImportJob.Status.SUCCESS:
+                reason = job.failure_reason or "it was cancelled"
+                raise Conflict(f"The campaign's import {job.status.lower()}: {reason}")
+            campaign_start(campaign=campaign)
+        except InboxerrException as exc:
+            log.info("campaign %s cannot start: %s", campaign.pk, exc.message)
+            campaign_fail(campaign=campaign, reason=exc.message)
+        handled.append(campaign.pk)
+    return handled
+
+
+def campaigns_waiting_for_finished_imports() -> list[int]:
+    """The safety net for a lost import_finished task: every import that finished under a waiting campaign."""
+    return list(
+        Campaign.objects.filter(
+            status=Status.DRAFT, start_when_imported=True, import_job__status__in=ImportJob.FINISHED
+        ).values_list("import_job_id", flat=True)
+    )

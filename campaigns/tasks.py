@@ -1,0 +1,42 @@
+"""django-q2 entry points. Each takes ids, not objects, and is safe to run twice."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from django.db.models import Q
+from django.utils import timezone
+
+from campaigns import services
+from campaigns.fanout import ACTIVE, STALL, campaign_fan_out
+from campaigns.models import Campaign
+
+
+def fan_out(campaign_id: int) -> dict | None:
+    result = campaign_fan_out(campaign_id=campaign_id)
+    return asdict(result) if result else None
+
+
+def import_finished(import_job_id: int) -> list[int]:
+    """Queued by the imports app (ImportJob.on_finished) when a from-csv campaign's import ends."""
+    return services.campaign_import_finished(import_job_id=import_job_id)
+
+
+def tick() -> dict:
+    """Every minute: start due scheduled campaigns, and catch anything a lost task left behind."""
+    started = services.campaigns_start_due()
+    for import_job_id in services.campaigns_waiting_for_finished_imports():
+        services.campaign_import_finished(import_job_id=import_job_id)
+    # A fan-out whose worker died (or whose task a broker lost) is queued again; it resumes idempotently.
+    stalled_before = timezone.now() - STALL
+    stalled = list(
+        Campaign.objects.filter(status__in=ACTIVE, fanout_completed_at__isnull=True)
+        .filter(
+            Q(fanout_heartbeat_at__lt=stalled_before)
+            | Q(fanout_heartbeat_at__isnull=True, started_at__lt=stalled_before)
+        )
+        .values_list("pk", flat=True)
+    )
+    for campaign_id in stalled:
+        services.enqueue_fan_out(campaign_id=campaign_id)
+    return {"started": started, "fan_out_requeued": stalled}

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+import pytest
+
+from imports.models import ImportJob
+from imports.tests.factories import ContactFactory, ImportJobFactory
+
+COLUMNS = {"phone": "Phone", "name": ["Name"], "variables": {"Order No.": "order_no", "City": "city"}}
+
+
+@pytest.fixture
+def contacts_import(user):
+    """A finished import of three contacts with order_no and city columns."""
+    job = ImportJobFactory(owner=user, status=ImportJob.Status.SUCCESS, column_mapping=COLUMNS)
+    for i, city in enumerate(["Leeds", "York", ""]):
+        ContactFactory(
+            import_job=job, phone=f"+44740000000{i}", name=f"Person {i}", variables={"order_no": f"A-{i}", "city": city}
+        )
+    return job
