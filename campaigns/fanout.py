@@ -20,8 +20,8 @@ from campaigns.models import Campaign
 from campaigns.services import campaign_compile
 from imports.models import Contact
 from inboxerr.bulk import insert_ignoring_conflicts
-from inboxerr.ids import uuid7
 from messaging.models import Message, OptOut
+from messaging.services import kick_dispatcher
 from templates.renderer import CompiledTemplate, MissingVariables
 from templates.segments import analyse
 
@@ -85,8 +85,8 @@ def _claim(campaign_id: int) -> bool:
     )
 
 
+# The rest (id, status QUEUED, attempts, timestamps, ...) take the model's defaults.
 MESSAGE_COLUMNS = (
-    "id",
     "owner_id",
     "campaign_id",
     "contact_id",
@@ -94,15 +94,8 @@ MESSAGE_COLUMNS = (
     "phone",
     "content",
     "variables",
-    "status",
-    "attempts",
-    "next_attempt_at",
-    "claimed_by",
-    "gateway_message_id",
     "parts_count",
-    "error",
-    "created_at",
-    "updated_at",
+    "next_attempt_at",
 )
 
 
@@ -126,26 +119,9 @@ def _messages_for(campaign: Campaign, compiled: CompiledTemplate, contacts: list
             result.skipped_missing_variables += 1
             continue
         result.queued += 1
+        parts = max(analyse(content).parts, 1)
         rows.append(
-            (
-                uuid7(),
-                campaign.owner_id,
-                campaign.pk,
-                contact_id,
-                campaign.import_job_id,
-                phone,
-                content,
-                variables,
-                Message.Status.QUEUED,
-                0,
-                now,
-                "",
-                "",
-                max(analyse(content).parts, 1),
-                "",
-                now,
-                now,
-            )
+            (campaign.owner_id, campaign.pk, contact_id, campaign.import_job_id, phone, content, variables, parts, now)
         )
     return rows
 
@@ -159,4 +135,5 @@ def _write_batch(campaign_id: int, rows: list[tuple]) -> bool:
         # A message already written (a repeated or resumed fan-out) is skipped by (campaign, phone).
         insert_ignoring_conflicts(model=Message, columns=MESSAGE_COLUMNS, rows=rows)
         Campaign.objects.filter(pk=campaign_id).update(fanout_heartbeat_at=timezone.now())
+        kick_dispatcher()  # sending starts with the first batch, not after the last
     return True

@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -249,4 +250,19 @@ def campaigns_waiting_for_finished_imports() -> list[int]:
         Campaign.objects.filter(
             status=Status.DRAFT, start_when_imported=True, import_job__status__in=ImportJob.FINISHED
         ).values_list("import_job_id", flat=True)
+    )
+
+
+def campaigns_complete_finished(*, now: datetime | None = None) -> int:
+    """RUNNING campaigns whose fan-out is done and with nothing QUEUED or SENDING left -> COMPLETED.
+
+    One conditional UPDATE: exact however many dispatchers and webhooks run meanwhile.
+    """
+    pending = Message.objects.filter(
+        campaign=OuterRef("pk"), status__in=[Message.Status.QUEUED, Message.Status.SENDING]
+    )
+    return (
+        Campaign.objects.filter(status=Status.RUNNING, fanout_completed_at__isnull=False)
+        .filter(~Exists(pending))
+        .update(status=Status.COMPLETED, completed_at=now or timezone.now(), updated_at=timezone.now())
     )

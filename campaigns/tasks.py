@@ -23,7 +23,7 @@ def import_finished(import_job_id: int) -> list[int]:
 
 
 def tick() -> dict:
-    """Every minute: start due scheduled campaigns, and catch anything a lost task left behind."""
+    """Every minute: start due scheduled campaigns, complete finished ones, catch what a lost task left behind."""
     started = services.campaigns_start_due()
     for import_job_id in services.campaigns_waiting_for_finished_imports():
         services.campaign_import_finished(import_job_id=import_job_id)
@@ -39,4 +39,5 @@ def tick() -> dict:
     )
     for campaign_id in stalled:
         services.enqueue_fan_out(campaign_id=campaign_id)
-    return {"started": started, "fan_out_requeued": stalled}
+    completed = services.campaigns_complete_finished()
+    return {"started": started, "fan_out_requeued": stalled, "completed": completed}

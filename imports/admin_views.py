@@ -28,7 +28,7 @@ class ImportUploadForm(forms.Form):
     # still leaves them to show again.
     default_region = forms.CharField(
         required=False,
-        help_text=f"ISO 3166 region for national numbers, e.g. GB. Empty: {settings.IMPORT_DEFAULT_REGION}.",
+        help_text=f"ISO 3166 region for national numbers, e.g. GB. Empty: {settings.PHONE_DEFAULT_REGION}.",
     )
     phone_column = forms.CharField(required=False, help_text="The phone column's header. Empty: found by name.")
     name_column = forms.CharField(required=False, help_text="The name column's header. Empty: found by name.")

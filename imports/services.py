@@ -25,6 +25,7 @@ from imports.rows import ParsedContact, RowConverter, RowError
 from imports.upload import UPLOAD_PREFIX, StreamedUpload, upload_dir
 from imports.writers import delete_contacts, insert_contacts
 from inboxerr.exceptions import Conflict, TooManyRequests
+from inboxerr.metrics import IMPORT_ROWS
 from inboxerr.parallel import ordered_map
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ def import_create(
         size_bytes=upload.size,
         sha256=upload.sha256,
         file_path=upload.path,
-        default_region=default_region or settings.IMPORT_DEFAULT_REGION,
+        default_region=default_region or settings.PHONE_DEFAULT_REGION,
         delimiter=delimiter,
         phone_column=phone_column,
         name_column=name_column,
@@ -284,6 +285,9 @@ def _import_batch(job: ImportJob, batch: ParsedBatch, progress: Progress) -> Non
             counters["errors"] = progress.errors
         if not ImportJob.objects.filter(pk=job.pk, status=PROCESSING).update(**counters):
             raise _Cancelled
+    IMPORT_ROWS.labels("imported").inc(inserted)
+    IMPORT_ROWS.labels("invalid").inc(len(batch.errors))
+    IMPORT_ROWS.labels("duplicate").inc(len(batch.contacts) - inserted)
 
 
 def _batched(records: Iterable, size: int) -> Iterator[list]:

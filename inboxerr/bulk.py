@@ -9,10 +9,11 @@ builds a model instance per row and cannot say how many rows went in.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models
+from django.utils import timezone
 
 
 def insert_ignoring_conflicts(
@@ -20,11 +21,16 @@ def insert_ignoring_conflicts(
 ) -> int:
     """Insert `rows` (tuples in `columns` order, columns by attname) in the caller's transaction.
 
-    Returns how many rows were new. `order_by` (a column) decides which of two
-    conflicting rows in one batch is kept: the first.
+    Columns left out get the model's defaults (callables called per row, auto_now
+    fields the current time), as model.save() would. Returns how many rows were
+    new. `order_by` (a column) decides which of two conflicting rows in one batch
+    is kept: the first.
     """
     assert connection.in_atomic_block, "call inside a transaction, so the batch commits with whatever it counts"
     table = model._meta.db_table
+    defaults = _defaults_for(model, columns)
+    columns = [*columns, *(field.attname for field, _ in defaults)]
+    rows = [(*row, *(make() for _, make in defaults)) for row in rows]
     names = ", ".join(columns)
     if connection.vendor == "postgresql":
         # psycopg adapts UUIDs, datetimes and the rest itself; only JSON needs encoding.
@@ -60,3 +66,20 @@ def insert_ignoring_conflicts(
 
 def _json(value: Any) -> Any:
     return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
+
+
+def _defaults_for(model: type[models.Model], given: Sequence[str]) -> list[tuple[models.Field, Callable[[], Any]]]:
+    """For each concrete field not given (but the auto primary key): how to make its value."""
+    now = timezone.now()
+    makers = []
+    for field in model._meta.concrete_fields:
+        if field.attname in given or isinstance(field, models.AutoField):
+            continue
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            makers.append((field, lambda: now))
+        elif field.has_default():
+            default = field.default
+            makers.append((field, default if callable(default) else (lambda value=default: value)))
+        elif field.null:
+            makers.append((field, lambda: None))
+    return makers

@@ -29,6 +29,12 @@ class InboxerrException(Exception):
         super().__init__(self.message)
 
 
+class Forbidden(InboxerrException):
+    status_code = 403
+    code = "forbidden"
+    default_message = "You may not do this."
+
+
 class NotFound(InboxerrException):
     status_code = 404
     code = "not_found"

@@ -1,11 +1,13 @@
-"""/healthz: is the database reachable, how deep is the task queue."""
+"""/healthz: is the database reachable, how deep is the task queue, and each app's own checks."""
 
 from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
+from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 from django_q.brokers import get_broker
 
@@ -28,6 +30,14 @@ def healthz(request):
     except Exception as exc:  # any broker failure is a failed check, never a 500
         log.error("health check: task broker unreachable: %s", exc)
         checks["queue"] = {"ok": False, "error": str(exc).strip()[:200]}
+
+    for path in settings.HEALTH_CHECKS:
+        name = path.rsplit(".", 1)[-1].removesuffix("_check")
+        try:
+            checks[name] = import_string(path)()
+        except Exception as exc:  # a broken check is a failed check, never a 500
+            log.exception("health check %s failed", path)
+            checks[name] = {"ok": False, "error": str(exc).strip()[:200]}
 
     healthy = all(check["ok"] for check in checks.values())
     return JsonResponse(

@@ -31,6 +31,12 @@ if not DEBUG and (SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50 or SECRE
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# Prometheus multiprocess mode: every process writes its samples here (see inboxerr/metrics.py).
+PROMETHEUS_MULTIPROC_DIR = os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", str(env.path("PROMETHEUS_MULTIPROC_DIR", default=BASE_DIR / "var" / "prometheus"))
+)
+os.makedirs(PROMETHEUS_MULTIPROC_DIR, exist_ok=True)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -168,6 +174,13 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI served from our own static files, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Every status field gets an enum named after its model, not after a hash.
+    "ENUM_NAME_OVERRIDES": {
+        "ImportStatusEnum": "imports.models.ImportStatus",
+        "CampaignStatusEnum": "campaigns.models.CampaignStatus",
+        "MessageStatusEnum": "messaging.models.MessageStatus",
+        "TaskStatusEnum": "messaging.models.TaskStatus",
+    },
 }
 
 # --- Contact imports --------------------------------------------------------
@@ -177,12 +190,47 @@ IMPORT_TMP_DIR = env.path("IMPORT_TMP_DIR", default=BASE_DIR / "var" / "imports"
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1_000_000)
 IMPORT_MAX_PROCESSING = env.int("IMPORT_MAX_PROCESSING", default=5)
-IMPORT_DEFAULT_REGION = env.str("IMPORT_DEFAULT_REGION", default="GB")
+PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="GB")
 IMPORT_RETENTION_DAYS = env.int("IMPORT_RETENTION_DAYS", default=4)
 # A PROCESSING job whose parser has not reported for this long is handed to another worker.
 IMPORT_STALL_SECONDS = env.int("IMPORT_STALL_SECONDS", default=300)
 # Processes that parse phone numbers beside the one writing to the database (0: parse in-process).
 IMPORT_PARSE_PROCESSES = env.int("IMPORT_PARSE_PROCESSES", default=os.cpu_count() or 1)
+
+# --- Sending SMS -------------------------------------------------------------
+
+# console | locmem | android | twilio, or the dotted path of a backend class.
+SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+# SMS Gateway for Android: the cloud server, a private server, or the local simulator.
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="https://api.sms-gate.app/3rdparty/v1")
+SMS_GATEWAY_LOGIN = env.str("SMS_GATEWAY_LOGIN", default="")
+SMS_GATEWAY_PASSWORD = env.str("SMS_GATEWAY_PASSWORD", default="")
+# Key for the gateway's webhook signatures (X-Signature: HMAC-SHA256 of body + X-Timestamp).
+SMS_WEBHOOK_SIGNING_KEY = env.str("SMS_WEBHOOK_SIGNING_KEY", default="")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM = env.str("TWILIO_FROM", default="")
+# Where gateways reach us: the base of the webhook URLs we hand out.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# Messages (or segments) per second through the backend, for all workers together; 0: no limit.
+SMS_RATE_LIMIT = env.float("SMS_RATE_LIMIT", default=0)
+SMS_RATE_LIMIT_UNIT = env.str("SMS_RATE_LIMIT_UNIT", default="messages")  # or "segments"
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
+# A claimed message not recorded within this long is checked with the gateway and sent again if need be.
+SMS_LEASE_SECONDS = env.int("SMS_LEASE_SECONDS", default=60)
+SMS_RETRY_BASE_SECONDS = env.int("SMS_RETRY_BASE_SECONDS", default=30)
+SMS_RETRY_MAX_SECONDS = env.int("SMS_RETRY_MAX_SECONDS", default=3600)
+# Messages claimed at once, sends in flight at once, and how long one dispatch task keeps going.
+SMS_DISPATCH_BATCH = env.int("SMS_DISPATCH_BATCH", default=200)
+SMS_CONCURRENCY = env.int("SMS_CONCURRENCY", default=100)
+SMS_DISPATCH_SECONDS = env.int("SMS_DISPATCH_SECONDS", default=50)
+# After the gateway refuses our credentials, dispatching pauses this long before trying again.
+SMS_AUTH_RETRY_SECONDS = env.int("SMS_AUTH_RETRY_SECONDS", default=300)
+
+# Checks /healthz runs besides the database and the queue (dotted paths, so inboxerr imports no app).
+HEALTH_CHECKS = ["messaging.health.gateway_check"]
+# Gauges /metrics computes at scrape time, likewise by dotted path.
+METRICS_GAUGES = ["inboxerr.metrics_view.task_queue_gauges", "messaging.gauges.queue_gauges"]
 
 # --- Security (production) --------------------------------------------------
 

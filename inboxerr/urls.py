@@ -9,7 +9,8 @@ from imports.api import ImportJobViewSet
 from inboxerr.api import OptionalSlashRouter
 from inboxerr.auth import MeView, TokenCreateView
 from inboxerr.health import healthz
-from messaging.api import MessageViewSet
+from inboxerr.metrics_view import MetricsView
+from messaging.api import GatewayWebhookView, MessageViewSet, OptOutViewSet, TaskViewSet
 from templates.api import MessageTemplateViewSet
 
 router = OptionalSlashRouter()
@@ -17,16 +18,21 @@ router.register("templates", MessageTemplateViewSet, basename="template")
 router.register("imports", ImportJobViewSet, basename="import")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("messages", MessageViewSet, basename="message")
+router.register("tasks", TaskViewSet, basename="task")
+router.register("opt-outs", OptOutViewSet, basename="opt-out")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/auth/token", TokenCreateView.as_view(), name="auth-token"),
     path("api/v1/auth/me", MeView.as_view(), name="auth-me"),
+    path("api/v1/webhooks/android", GatewayWebhookView.as_view(backend_name="android"), name="webhook-android"),
+    path("api/v1/webhooks/twilio", GatewayWebhookView.as_view(backend_name="twilio"), name="webhook-twilio"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api-auth/", include("rest_framework.urls")),
     path("healthz", healthz, name="healthz"),
+    path("metrics", MetricsView.as_view(), name="metrics"),
 ]
 
 handler404 = "inboxerr.exceptions.json_404"

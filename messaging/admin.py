@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from inboxerr.admin import LargeTableAdminMixin
-from messaging.models import Message, MessageEvent, TaskRecord
+from messaging.models import GatewayHealth, Message, MessageEvent, OptOut, TaskRecord
 
 
 class MessageEventInline(admin.TabularInline):
@@ -54,3 +54,19 @@ class TaskRecordAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status", "created_at"]
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
+
+
+@admin.register(OptOut)
+class OptOutAdmin(admin.ModelAdmin):
+    list_display = ["phone", "owner", "source", "keyword", "created_at"]
+    list_filter = ["source", ("owner", admin.RelatedOnlyFieldListFilter), "created_at"]
+    search_fields = ["phone__exact"]
+    list_select_related = ["owner"]
+    raw_id_fields = ["owner"]
+
+
+@admin.register(GatewayHealth)
+class GatewayHealthAdmin(admin.ModelAdmin):
+    """Clearing auth_failed_at here resumes sending before SMS_AUTH_RETRY_SECONDS is up."""
+
+    list_display = ["backend", "auth_failed_at", "detail", "updated_at"]

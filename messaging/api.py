@@ -1,13 +1,148 @@
-from rest_framework import viewsets
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from inboxerr.api import OwnedQuerysetMixin
+from inboxerr.exceptions import Forbidden, InboxerrException
 from inboxerr.pagination import IdCursorPagination
-from messaging.models import Message
-from messaging.serializers import MessageSerializer
+from messaging import receipts, services
+from messaging.backends import get_backend
+from messaging.backends.base import WebhookRejected
+from messaging.filters import MessageFilter
+from messaging.models import Message, OptOut, TaskRecord
+from messaging.serializers import (
+    BatchSerializer,
+    MessageDetailSerializer,
+    MessageSerializer,
+    OptOutSerializer,
+    QueuedSerializer,
+    SendSerializer,
+    TaskSerializer,
+)
+from messaging.services import Recipient
 
 
 class MessageViewSet(OwnedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Message.objects.all()
     serializer_class = MessageSerializer
     pagination_class = IdCursorPagination
-    filterset_fields = ["status", "campaign"]
+    filterset_class = MessageFilter
+
+    def get_serializer_class(self):
+        return MessageDetailSerializer if self.action == "retrieve" else MessageSerializer
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return queryset.prefetch_related("events") if self.action == "retrieve" else queryset
+
+    def _queued(self, queued) -> Response:
+        body = QueuedSerializer(queued, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["task_url"]})
+
+    @extend_schema(
+        request=SendSerializer, responses={202: QueuedSerializer, 400: OpenApiResponse(), 422: OpenApiResponse()}
+    )
+    @action(detail=False, methods=["post"], filter_backends=[])
+    def send(self, request):
+        """Queue one message. 202 with its id and a task URL; the gateway is called by a worker, not here."""
+        data = SendSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        recipients = services.normalise_recipients(
+            [Recipient(data.validated_data["phone"], data.validated_data["variables"])]
+        )
+        return self._queued(
+            services.messages_queue(
+                owner=request.user,
+                recipients=recipients,
+                content=data.validated_data["content"],
+                template=data.validated_data["template_id"],
+                scheduled_at=data.validated_data["scheduled_at"],
+                single=True,
+            )
+        )
+
+    @extend_schema(request=BatchSerializer, responses={202: QueuedSerializer, 400: OpenApiResponse()})
+    @action(detail=False, methods=["post"], filter_backends=[])
+    def batch(self, request):
+        """Queue up to 1,000 messages, each recipient with its own variables; opted-out numbers are skipped."""
+        data = BatchSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        recipients = services.normalise_recipients(
+            [Recipient(r["phone"], r["variables"]) for r in data.validated_data["recipients"]]
+        )
+        return self._queued(
+            services.messages_queue(
+                owner=request.user,
+                recipients=recipients,
+                content=data.validated_data["content"],
+                template=data.validated_data["template_id"],
+                scheduled_at=data.validated_data["scheduled_at"],
+            )
+        )
+
+    @extend_schema(request=None, responses={200: MessageSerializer, 409: OpenApiResponse()})
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def cancel(self, request, pk=None):
+        return Response(MessageSerializer(services.message_cancel(message=self.get_object())).data)
+
+
+class TaskViewSet(OwnedQuerysetMixin, viewsets.GenericViewSet, mixins.RetrieveModelMixin):
+    """Background work the API handed out (sends and batches): its state and counts, from its messages."""
+
+    queryset = TaskRecord.objects.all()
+    serializer_class = TaskSerializer
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(TaskSerializer(services.task_status(self.get_object())).data)
+
+
+class OptOutViewSet(
+    OwnedQuerysetMixin,
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Numbers that asked you to stop: never messaged by your campaigns or sends while listed."""
+
+    queryset = OptOut.objects.all()
+    serializer_class = OptOutSerializer
+    filterset_fields = ["phone", "source"]
+
+    def create(self, request, *args, **kwargs):
+        data = OptOutSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        phone = services.normalise_recipients([Recipient(data.validated_data["phone"])])[0].phone
+        opt_out = services.opt_out_add(owner_id=request.user.pk, phone=phone)
+        return Response(OptOutSerializer(opt_out).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        services.opt_out_remove(opt_out=instance)
+
+
+class GatewayWebhookView(APIView):
+    """Receipts and replies from a gateway; they authenticate by signature, not by token."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    backend_name = ""
+
+    @extend_schema(request=None, responses={200: OpenApiResponse(), 403: OpenApiResponse()})
+    def post(self, request):
+        backend = get_backend(self.backend_name)
+        url = settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
+        headers = {key: value for key, value in request.headers.items()}
+        try:
+            events = backend.parse_webhook(body=request.body, headers=headers, url=url)
+        except WebhookRejected as exc:
+            error = Forbidden if exc.status_code == 403 else InboxerrException
+            raise error(str(exc), code="bad_signature" if exc.status_code == 403 else "malformed_webhook") from exc
+        outcomes = receipts.apply_events(source=self.backend_name, events=events)
+        # 200 even for an unknown message: an error would only make the gateway retry forever.
+        return Response({"results": [o.result for o in outcomes]})

@@ -89,6 +89,8 @@ class Message(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     claimed_by = models.CharField(max_length=100, blank=True, default="")
+    # Set when a lease expired: the worker that held it may have sent it, so ask the gateway first.
+    verify_before_send = models.BooleanField(default=False)
     gateway_message_id = models.CharField(max_length=100, blank=True, default="")
     parts_count = models.PositiveSmallIntegerField(default=1)
     error = models.TextField(blank=True, default="")
@@ -133,14 +135,15 @@ class Message(models.Model):
 class MessageEvent(models.Model):
     """What happened to a message, from us or the gateway: its history and the webhooks' audit trail."""
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
+    # Empty for events about no message of ours: an inbound SMS, a ping, a receipt for an unknown id.
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
     # Who reported it: "dispatcher", "api", "android", "twilio".
     source = models.CharField(max_length=16)
     # The gateway's event id; unique per source, which makes retried webhooks count once.
     external_id = models.CharField(max_length=100, blank=True, default="")
     kind = models.CharField(max_length=40)
     # The message's status after this event (unchanged when the event arrived late).
-    status = models.CharField(max_length=16, choices=Message.Status.choices)
+    status = models.CharField(max_length=16, choices=Message.Status.choices, blank=True, default="")
     detail = models.TextField(blank=True, default="")
     payload = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -179,3 +182,29 @@ class OptOut(models.Model):
 
     def __str__(self) -> str:
         return self.phone
+
+
+class RateLimitWindow(models.Model):
+    """Units (messages or segments) a backend used in one window: the rate limit all workers share."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    window = models.BigIntegerField(default=0)
+    used = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.used} in window {self.window}"
+
+
+class GatewayHealth(models.Model):
+    """What the dispatcher last learnt of a backend that matters beyond one message: refused credentials."""
+
+    backend = models.CharField(max_length=200, primary_key=True)
+    auth_failed_at = models.DateTimeField(null=True, blank=True)
+    detail = models.TextField(blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "gateway health"
+
+    def __str__(self) -> str:
+        return self.backend

@@ -1,16 +1,32 @@
-from rest_framework import serializers
+from __future__ import annotations
 
-from messaging.models import Message
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from messaging.models import Message, MessageEvent, OptOut, TaskRecord
+from messaging.services import MAX_BATCH
+from templates.models import MessageTemplate
+
+ONE_OF = "Give exactly one of content and template_id."
+
+
+class MessageEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MessageEvent
+        fields = ["created_at", "source", "kind", "status", "detail"]
+        read_only_fields = fields
 
 
 class MessageSerializer(serializers.ModelSerializer):
     campaign_id = serializers.PrimaryKeyRelatedField(source="campaign", read_only=True)
+    task_id = serializers.PrimaryKeyRelatedField(source="task", read_only=True)
 
     class Meta:
         model = Message
         fields = [
             "id",
             "campaign_id",
+            "task_id",
             "phone",
             "content",
             "variables",
@@ -25,3 +41,80 @@ class MessageSerializer(serializers.ModelSerializer):
             "failed_at",
         ]
         read_only_fields = fields
+
+
+class MessageDetailSerializer(MessageSerializer):
+    events = MessageEventSerializer(many=True, read_only=True)
+
+    class Meta(MessageSerializer.Meta):
+        fields = [*MessageSerializer.Meta.fields, "events"]
+        read_only_fields = fields
+
+
+class _ContentOrTemplate(serializers.Serializer):
+    content = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    template_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    scheduled_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+    def validate_template_id(self, value: int | None) -> MessageTemplate | None:
+        if value is None:
+            return None
+        template = MessageTemplate.objects.filter(pk=value, owner=self.context["request"].user, is_active=True).first()
+        if template is None:  # another user's template reads as none at all
+            raise serializers.ValidationError("No active template of yours has this id.")
+        return template
+
+    def validate(self, attrs: dict) -> dict:
+        if bool(attrs.get("content")) == bool(attrs.get("template_id")):
+            raise serializers.ValidationError({"content": [ONE_OF], "template_id": [ONE_OF]})
+        return attrs
+
+
+class SendSerializer(_ContentOrTemplate):
+    phone = serializers.CharField(max_length=40)
+    variables = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False, default=dict)
+
+
+class RecipientSerializer(serializers.Serializer):
+    phone = serializers.CharField(max_length=40)
+    variables = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False, default=dict)
+
+
+class BatchSerializer(_ContentOrTemplate):
+    recipients = RecipientSerializer(many=True, allow_empty=False, max_length=MAX_BATCH)
+
+
+class QueuedSerializer(serializers.Serializer):
+    task_id = serializers.UUIDField(source="task.pk")
+    task_url = serializers.SerializerMethodField()
+    message_ids = serializers.ListField(child=serializers.UUIDField())
+    skipped = serializers.ListField(child=serializers.DictField())
+
+    def get_task_url(self, queued) -> str:
+        return reverse("task-detail", args=[queued.task.pk], request=self.context.get("request"))
+
+
+class TaskErrorSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    phone = serializers.CharField()
+    error = serializers.CharField()
+
+
+class TaskSerializer(serializers.Serializer):
+    """A task the API handed out; status and counts are derived from its messages (messaging.services.task_status)."""
+
+    id = serializers.UUIDField()
+    kind = serializers.CharField()
+    status = serializers.ChoiceField(choices=TaskRecord.Status.choices)
+    total = serializers.IntegerField()
+    done = serializers.IntegerField()
+    counts = serializers.DictField(child=serializers.IntegerField())
+    errors = TaskErrorSerializer(many=True)
+    created_at = serializers.DateTimeField()
+
+
+class OptOutSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OptOut
+        fields = ["id", "phone", "source", "keyword", "created_at"]
+        read_only_fields = ["id", "source", "keyword", "created_at"]

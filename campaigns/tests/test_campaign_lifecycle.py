@@ -165,3 +165,26 @@ def test_two_concurrent_starts_start_once_and_never_double_a_message(user, conta
 
     assert sorted(outcomes) == ["Conflict", "started"]
     assert Message.objects.filter(campaign=campaign).count() == 3
+
+
+def test_a_running_campaign_completes_when_nothing_is_left_to_send(draft):
+    from campaigns import tasks
+
+    services.campaign_start(campaign=draft)
+    campaign_fan_out(campaign_id=draft.pk)
+    Message.objects.filter(campaign=draft).exclude(phone="+447400000000").update(status=Message.Status.DELIVERED)
+
+    waiting = tasks.tick()["completed"]
+    Message.objects.filter(campaign=draft).update(status=Message.Status.FAILED)
+    finished = tasks.tick()["completed"]
+
+    draft.refresh_from_db()
+    assert (waiting, finished) == (0, 1)
+    assert draft.status == S.COMPLETED
+    assert draft.completed_at
+
+
+def test_a_campaign_is_not_completed_before_its_fan_out_finishes(draft):
+    services.campaign_start(campaign=draft)
+
+    assert services.campaigns_complete_finished() == 0

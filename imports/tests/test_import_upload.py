@@ -54,7 +54,7 @@ def test_the_options_are_kept_for_the_parser(api):
 
 
 def test_the_default_region_comes_from_settings(api, settings):
-    settings.IMPORT_DEFAULT_REGION = "DE"
+    settings.PHONE_DEFAULT_REGION = "DE"
 
     assert upload(api).json()["default_region"] == "DE"
 

@@ -4,7 +4,7 @@ import pytest
 
 from campaigns.tests.factories import CampaignFactory
 from imports.tests.factories import ContactFactory, ImportJobFactory
-from messaging.tests.factories import MessageEventFactory, MessageFactory, TaskRecordFactory
+from messaging.tests.factories import MessageEventFactory, MessageFactory, OptOutFactory, TaskRecordFactory
 from templates.tests.factories import MessageTemplateFactory
 
 MODELS = [
@@ -15,6 +15,7 @@ MODELS = [
     ("messaging/message", MessageFactory),
     ("messaging/messageevent", MessageEventFactory),
     ("messaging/taskrecord", TaskRecordFactory),
+    ("messaging/optout", OptOutFactory),
 ]
 
 

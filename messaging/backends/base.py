@@ -1,0 +1,151 @@
+"""What every gateway backend offers: send a batch, fetch a state, verify and parse a webhook.
+
+Backends follow Django's email-backend pattern: SMS_BACKEND names one, and
+`messaging.backends.get_backend()` builds it. Sending is async so that one
+worker keeps many requests in flight; everything else is plain code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+
+class SendError(Exception):
+    """A send the gateway did not accept. `retryable` says whether trying again later may work."""
+
+    retryable = False
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RetryableError(SendError):
+    """Timeouts, connection errors, 429 and 5xx: worth another attempt after a backoff."""
+
+    retryable = True
+
+
+class PermanentError(SendError):
+    """An invalid number or another 4xx: another attempt would fail the same way."""
+
+
+class GatewayAuthError(SendError):
+    """The gateway refused our credentials: nothing will send until an operator fixes them."""
+
+    retryable = True
+
+
+class WebhookRejected(Exception):
+    """A webhook request not signed by the gateway (403)."""
+
+    status_code = 403
+
+
+class MalformedWebhook(WebhookRejected):
+    """A correctly signed webhook request we cannot read (400)."""
+
+    status_code = 400
+
+
+@dataclass(frozen=True)
+class OutgoingSMS:
+    id: UUID
+    phone: str
+    text: str
+    parts: int = 1
+
+
+@dataclass(frozen=True)
+class SendResult:
+    message_id: UUID
+    gateway_id: str = ""
+    error: SendError | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.error is None
+
+
+# What a gateway says of a message it was asked about.
+UNKNOWN, ACCEPTED, SENT, DELIVERED, FAILED = "UNKNOWN", "ACCEPTED", "SENT", "DELIVERED", "FAILED"
+
+
+@dataclass(frozen=True)
+class GatewayState:
+    state: str  # one of the constants above; UNKNOWN: the gateway never accepted this id
+    gateway_id: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """One event from a gateway, in our terms."""
+
+    event_id: str  # unique per gateway: a retried webhook repeats it
+    kind: str  # "sent", "delivered", "failed", "received", "ping", or the gateway's own name when unknown
+    message_id: str = ""  # our Message id, where the gateway echoes it
+    gateway_id: str = ""  # the gateway's id, where it has its own (Twilio)
+    phone: str = ""
+    text: str = ""  # of a received SMS
+    error: str = ""
+    occurred_at: datetime | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+class BaseBackend:
+    name = "base"
+    # Whether a message's own id is the gateway's id (so a resend after a crash can be detected).
+    reuses_our_ids = False
+
+    async def send_batch(self, messages: Sequence[OutgoingSMS], *, concurrency: int) -> list[SendResult]:
+        """Send every message, at most `concurrency` at once; one result per message, in order."""
+        semaphore = asyncio.Semaphore(concurrency)
+
+        async def one(message: OutgoingSMS) -> SendResult:
+            async with semaphore:
+                try:
+                    return SendResult(message.id, gateway_id=await self.send_one(message))
+                except SendError as exc:
+                    return SendResult(message.id, error=exc)
+
+        async with self:
+            return list(await asyncio.gather(*(one(message) for message in messages)))
+
+    async def send_one(self, message: OutgoingSMS) -> str:
+        """Send one message; return the gateway's id for it, or raise a SendError."""
+        raise NotImplementedError
+
+    async def get_state(self, message_id: UUID, gateway_id: str = "") -> GatewayState:
+        """What the gateway knows of a message; UNKNOWN when it never accepted it."""
+        return GatewayState(UNKNOWN)
+
+    def parse_webhook(self, *, body: bytes, headers: dict[str, str], url: str) -> list[WebhookEvent]:
+        """Verify the request comes from the gateway and read its events; raises WebhookRejected."""
+        raise WebhookRejected(f"The {self.name} backend takes no webhooks.")
+
+    # Backends that hold a connection pool open it in open() and close it in close(); nested
+    # `async with backend:` blocks (a batch of state checks inside a dispatch) share one pool.
+    _users = 0
+
+    async def open(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def __aenter__(self):
+        if self._users == 0:
+            await self.open()
+        self._users += 1
+        return self
+
+    async def __aexit__(self, *exc):
+        self._users -= 1
+        if self._users == 0:
+            await self.close()

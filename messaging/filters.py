@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import contextlib
+
+import django_filters
+from django.conf import settings
+
+from imports.phones import InvalidPhone, normalise_phone
+from messaging.models import Message
+
+
+class MessageFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Message.Status.choices)
+    phone = django_filters.CharFilter(method="filter_phone")
+    campaign = django_filters.NumberFilter(field_name="campaign_id")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Message
+        fields = ["status", "phone", "campaign", "created_after", "created_before"]
+
+    def filter_phone(self, queryset, name, value):
+        """Any way of writing the number finds it: the filter normalises to E.164 as sends do."""
+        with contextlib.suppress(InvalidPhone):
+            value = normalise_phone(value, settings.PHONE_DEFAULT_REGION)
+        return queryset.filter(phone=value)

@@ -1,0 +1,134 @@
+"""Applying gateway events: delivery receipts move message statuses forward, replies opt people out.
+
+Every event is stored first, keyed on (gateway, event id): a retried webhook
+finds its event already there and changes nothing. A status only moves
+forward; a late `sent` after `delivered` is kept as an event and ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from imports.phones import InvalidPhone, normalise_phone
+from inboxerr.metrics import MESSAGES, WEBHOOK_EVENTS
+from messaging.backends.base import WebhookEvent
+from messaging.models import Message, MessageEvent, OptOut
+from messaging.services import opt_out_add
+
+log = logging.getLogger(__name__)
+Status = Message.Status
+
+RANK = {Status.QUEUED: 0, Status.SENDING: 1, Status.SENT: 2, Status.DELIVERED: 3, Status.FAILED: 3, Status.CANCELLED: 3}
+TARGET = {"sent": Status.SENT, "delivered": Status.DELIVERED, "failed": Status.FAILED}
+STAMP = {Status.SENT: "sent_at", Status.DELIVERED: "delivered_at", Status.FAILED: "failed_at"}
+STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "OPTOUT"})
+START_WORDS = frozenset({"START", "UNSTOP"})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: str  # "applied", "late", "duplicate", "unknown_message", "opted_out", "opted_in", "ignored"
+    message_id: str = ""
+
+
+def apply_events(*, source: str, events: list[WebhookEvent]) -> list[Outcome]:
+    outcomes = [apply_event(source=source, event=event) for event in events]
+    for event, outcome in zip(events, outcomes, strict=True):
+        WEBHOOK_EVENTS.labels(source, event.kind, outcome.result).inc()
+        if outcome.result == "applied" and event.kind in ("delivered", "failed"):
+            MESSAGES.labels(TARGET[event.kind].lower()).inc()
+    return outcomes
+
+
+def apply_event(*, source: str, event: WebhookEvent) -> Outcome:
+    with transaction.atomic():
+        message = _find_message(event) if event.kind in TARGET else None
+        record = MessageEvent(
+            message=message,
+            source=source,
+            external_id=event.event_id[:100],
+            kind=event.kind[:40],
+            status=message.status if message else "",
+            detail=event.error or event.text[:200],
+            payload=event.payload,
+        )
+        try:
+            with transaction.atomic():
+                record.save()
+        except IntegrityError:
+            return Outcome("duplicate")
+
+        if event.kind in TARGET:
+            if message is None:
+                log.info(
+                    "webhook %s: %s for unknown message %r", source, event.kind, event.message_id or event.gateway_id
+                )
+                return Outcome("unknown_message")
+            return _advance(message, TARGET[event.kind], event, record)
+        if event.kind == "received":
+            return _reply(event, source)
+        return Outcome("ignored")
+
+
+def _find_message(event: WebhookEvent) -> Message | None:
+    messages = Message.objects.select_for_update()
+    if event.message_id:
+        try:
+            return messages.filter(pk=uuid.UUID(event.message_id)).first()
+        except ValueError:  # not a UUID: not one of ours; try the gateway's own id below
+            pass
+    if event.gateway_id:
+        return messages.filter(gateway_message_id=event.gateway_id).first()
+    return None
+
+
+def _advance(message: Message, target: str, event: WebhookEvent, record: MessageEvent) -> Outcome:
+    if RANK[target] <= RANK[message.status]:
+        return Outcome("late", str(message.pk))
+    now = timezone.now()
+    when = event.occurred_at or now
+    message.status = target
+    setattr(message, STAMP[target], when)
+    if target == Status.DELIVERED and message.sent_at is None:
+        message.sent_at = when  # it was sent, whether or not the `sent` receipt came first
+    if target == Status.FAILED:
+        message.error = event.error or "The gateway reported a failure."
+    message.lease_expires_at = None
+    message.save(
+        update_fields=["status", "sent_at", "delivered_at", "failed_at", "error", "lease_expires_at", "updated_at"]
+    )
+    record.status = target
+    record.save(update_fields=["status"])
+    return Outcome("applied", str(message.pk))
+
+
+def _reply(event: WebhookEvent, source: str) -> Outcome:
+    """STOP and friends opt the sender out of whoever messaged them; START opts back in."""
+    words = event.text.strip().upper().split()
+    keyword = words[0] if words else ""
+    if keyword not in STOP_WORDS | START_WORDS or not event.phone:
+        return Outcome("ignored")
+    try:
+        phone = normalise_phone(event.phone, settings.PHONE_DEFAULT_REGION)
+    except InvalidPhone:
+        return Outcome("ignored")
+    senders = Message.objects.filter(phone=phone).exclude(sent_at=None).order_by("-sent_at")
+    if keyword == "STOPALL":
+        owners = set(senders.values_list("owner_id", flat=True))
+    else:
+        owners = set(senders.values_list("owner_id", flat=True)[:1])
+    if not owners:
+        log.info("reply %s from %s: nobody here has messaged that number", keyword, phone)
+        return Outcome("ignored")
+    if keyword in START_WORDS:
+        OptOut.objects.filter(owner_id__in=owners, phone=phone).delete()
+        return Outcome("opted_in")
+    for owner_id in owners:
+        opt_out_add(owner_id=owner_id, phone=phone, source=source, keyword=keyword)
+    return Outcome("opted_out")

@@ -1,0 +1,201 @@
+"""Queuing messages from the API, cancelling them, opt-outs, and waking the dispatcher.
+
+A request only queues: it writes QUEUED messages and a TaskRecord, and the
+dispatcher is woken once the transaction commits. No gateway call happens here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from imports.phones import InvalidPhone, normalise_phone
+from inboxerr.bulk import insert_ignoring_conflicts
+from inboxerr.exceptions import Conflict, InboxerrException, Unprocessable
+from inboxerr.ids import uuid7
+from messaging.models import Message, MessageEvent, OptOut, TaskRecord
+from templates.models import MessageTemplate
+from templates.renderer import MissingVariables, compile_template
+from templates.segments import analyse
+
+Status = Message.Status
+MAX_BATCH = 1000
+# At most one dispatch task is queued per this many seconds, however many messages are queued.
+KICK_DEBOUNCE_SECONDS = 1
+
+
+class InvalidRecipients(InboxerrException):
+    code = "invalid_recipients"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    phone: str
+    variables: dict = field(default_factory=dict)
+
+
+@dataclass
+class Queued:
+    task: TaskRecord
+    message_ids: list[str]
+    skipped: list[dict]  # {index, phone, reason}
+
+
+# --- Waking the dispatcher ------------------------------------------------------------
+
+
+def kick_dispatcher() -> None:
+    """Queue a dispatch once the current transaction commits; debounced, so a flood of sends costs one task."""
+    transaction.on_commit(_enqueue_dispatch)
+
+
+def _enqueue_dispatch() -> None:
+    if cache.add("messaging:dispatch-kick", 1, timeout=KICK_DEBOUNCE_SECONDS):
+        async_task("messaging.tasks.dispatch", group="dispatch")
+
+
+# --- Queuing --------------------------------------------------------------------------
+
+
+def normalise_recipients(recipients: list[Recipient], region: str | None = None) -> list[Recipient]:
+    """Every phone to E.164, or InvalidRecipients listing each bad one by index (nothing is created)."""
+    region = region or settings.PHONE_DEFAULT_REGION
+    normalised, invalid = [], []
+    for index, recipient in enumerate(recipients):
+        try:
+            normalised.append(Recipient(normalise_phone(recipient.phone, region), recipient.variables))
+        except InvalidPhone as exc:
+            invalid.append({"index": index, "phone": recipient.phone, "message": str(exc)})
+    if invalid:
+        raise InvalidRecipients(
+            f"{len(invalid)} of {len(recipients)} phone numbers are not valid.", details={"invalid": invalid}
+        )
+    return normalised
+
+
+def messages_queue(
+    *,
+    owner,
+    recipients: list[Recipient],
+    content: str = "",
+    template: MessageTemplate | None = None,
+    scheduled_at: datetime | None = None,
+    single: bool = False,
+) -> Queued:
+    """Queue one message per recipient (phones already E.164), skipping opted-out numbers.
+
+    A single send to an opted-out number is refused (422); in a batch it is skipped.
+    Missing variables refuse the whole request, naming the recipients.
+    """
+    compiled = compile_template(template.content if template else content)
+    opted_out = set(
+        OptOut.objects.filter(owner=owner, phone__in={r.phone for r in recipients}).values_list("phone", flat=True)
+    )
+    skipped, rendered, missing = [], [], []
+    for index, recipient in enumerate(recipients):
+        if recipient.phone in opted_out:
+            if single:
+                raise Unprocessable(f"{recipient.phone} has opted out of your messages.", code="opted_out")
+            skipped.append({"index": index, "phone": recipient.phone, "reason": "opted_out"})
+            continue
+        try:
+            text = compiled.render({**recipient.variables, "phone": recipient.phone})
+        except MissingVariables as exc:
+            missing.append({"index": index, "phone": recipient.phone, "missing": exc.names})
+            continue
+        rendered.append((recipient, text))
+    if missing:
+        raise MissingVariables(sorted({name for m in missing for name in m["missing"]})) from None
+
+    now = timezone.now()
+    with transaction.atomic():
+        task = TaskRecord.objects.create(owner=owner, kind="send" if single else "batch", total=len(rendered))
+        rows = [
+            (uuid7(), owner.pk, task.pk, r.phone, text, r.variables, max(analyse(text).parts, 1), scheduled_at or now)
+            for r, text in rendered
+        ]
+        insert_ignoring_conflicts(model=Message, columns=QUEUE_COLUMNS, rows=rows)
+        kick_dispatcher()
+    return Queued(task=task, message_ids=[str(row[0]) for row in rows], skipped=skipped)
+
+
+# The rest (status QUEUED, attempts, timestamps, ...) take the model's defaults.
+QUEUE_COLUMNS = ("id", "owner_id", "task_id", "phone", "content", "variables", "parts_count", "next_attempt_at")
+
+
+def message_cancel(*, message: Message) -> Message:
+    """QUEUED -> CANCELLED; once claimed by a dispatcher it is too late (409)."""
+    now = timezone.now()
+    with transaction.atomic():
+        cancelled = Message.objects.filter(pk=message.pk, status=Status.QUEUED).update(
+            status=Status.CANCELLED, error="Cancelled by its owner.", updated_at=now
+        )
+        if cancelled:
+            MessageEvent.objects.create(message=message, source="api", kind="cancelled", status=Status.CANCELLED)
+    message.refresh_from_db()
+    if not cancelled:
+        raise Conflict(
+            f"The message is {message.status}; only a QUEUED message can be cancelled.",
+            details={"status": message.status},
+        )
+    return message
+
+
+# --- Task status ----------------------------------------------------------------------
+
+
+def task_status(task: TaskRecord) -> dict:
+    """A task's state, derived from its messages' statuses: exact, whatever the workers did meanwhile."""
+    counts = {status: 0 for status in Status.values}
+    for row in task.messages.values("status").annotate(n=Count("id")):
+        counts[row["status"]] = row["n"]
+    pending = counts[Status.QUEUED] + counts[Status.SENDING]
+    if task.total and counts[Status.QUEUED] == task.total:
+        state = TaskRecord.Status.QUEUED
+    elif pending:
+        state = TaskRecord.Status.RUNNING
+    elif task.total and counts[Status.FAILED] + counts[Status.CANCELLED] == task.total and counts[Status.FAILED]:
+        state = TaskRecord.Status.FAILED
+    else:
+        state = TaskRecord.Status.SUCCEEDED
+    done = task.total - pending
+    errors = list(task.messages.filter(status=Status.FAILED).exclude(error="").values("id", "phone", "error")[:20])
+    return {
+        "id": task.pk,
+        "kind": task.kind,
+        "total": task.total,
+        "created_at": task.created_at,
+        "status": state,
+        "counts": counts,
+        "done": done,
+        "errors": errors,
+    }
+
+
+# --- Opt-outs ---------------------------------------------------------------------------
+
+
+def opt_out_add(*, owner_id: int, phone: str, source: str = "api", keyword: str = "") -> OptOut:
+    """Opt a number out (idempotent); the owner's QUEUED messages to it are cancelled, reason `opted_out`."""
+    with transaction.atomic():
+        opt_out, _ = OptOut.objects.get_or_create(
+            owner_id=owner_id, phone=phone, defaults={"source": source, "keyword": keyword}
+        )
+        waiting = Message.objects.filter(owner_id=owner_id, phone=phone, status=Status.QUEUED)
+        cancelled = list(waiting.values_list("id", flat=True))
+        waiting.filter(id__in=cancelled).update(status=Status.CANCELLED, error="opted_out", updated_at=timezone.now())
+        MessageEvent.objects.bulk_create(
+            [MessageEvent(message_id=i, source=source, kind="opted_out", status=Status.CANCELLED) for i in cancelled]
+        )
+    return opt_out
+
+
+def opt_out_remove(*, opt_out: OptOut) -> None:
+    opt_out.delete()

@@ -1,0 +1,137 @@
+"""The dispatcher sends claimed messages and records SENT, a retry with backoff, or FAILED."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from campaigns.tests.factories import CampaignFactory
+from messaging import dispatcher
+from messaging.backends.base import GatewayAuthError, PermanentError, RetryableError
+from messaging.models import Message
+from messaging.tests.factories import MessageFactory
+
+S = Message.Status
+
+
+def run(**kwargs):
+    return dispatcher.dispatch(worker="test-worker", seconds=30, **kwargs)
+
+
+def test_due_messages_are_sent_once_and_recorded_sent(user, locmem_gateway):
+    messages = MessageFactory.create_batch(3, owner=user)
+
+    report = run()
+
+    assert (report.claimed, report.sent, report.stopped) == (3, 3, "idle")
+    assert sorted(str(m.id) for m in locmem_gateway.outbox) == sorted(str(m.pk) for m in messages)
+    for message in Message.objects.all():
+        assert (message.status, message.attempts) == (S.SENT, 1)
+        assert message.sent_at
+        assert message.lease_expires_at is None
+        assert list(message.events.values_list("kind", "status")) == [("sent", S.SENT)]
+
+
+def test_messages_not_yet_due_wait(user, locmem_gateway):
+    MessageFactory(owner=user, next_attempt_at=timezone.now() + timedelta(minutes=5))
+
+    assert run().claimed == 0
+    assert locmem_gateway.outbox == []
+
+
+@pytest.mark.parametrize("status", ["PAUSED", "CANCELLED"])
+def test_messages_of_a_paused_or_cancelled_campaign_are_not_claimed(user, locmem_gateway, status):
+    campaign = CampaignFactory(owner=user, status=status)
+    MessageFactory(owner=user, campaign=campaign)
+    running = MessageFactory(owner=user, campaign=CampaignFactory(owner=user, status="RUNNING"))
+
+    run()
+
+    assert [m.id for m in locmem_gateway.outbox] == [running.pk]
+
+
+def test_a_retryable_failure_requeues_with_backoff(user, locmem_gateway, settings):
+    settings.SMS_RETRY_BASE_SECONDS = 30
+    message = MessageFactory(owner=user, phone="+447400000001")
+    locmem_gateway.failures["+447400000001"] = RetryableError("Gateway answered 503")
+    before = timezone.now()
+
+    report = run()
+
+    message.refresh_from_db()
+    assert report.retried == 1
+    assert (message.status, message.attempts, message.error) == (S.QUEUED, 1, "Gateway answered 503")
+    assert before + timedelta(seconds=15) <= message.next_attempt_at <= timezone.now() + timedelta(seconds=30)
+    assert message.events.get().kind == "retry"
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_cap(settings):
+    settings.SMS_RETRY_BASE_SECONDS, settings.SMS_RETRY_MAX_SECONDS = 30, 3600
+
+    for attempts, ceiling in [(1, 30), (2, 60), (3, 120), (10, 3600)]:
+        delays = [dispatcher.backoff_seconds(attempts) for _ in range(200)]
+        assert ceiling / 2 <= min(delays) <= max(delays) <= ceiling
+        assert max(delays) - min(delays) > ceiling / 10  # jittered, not fixed
+
+
+def test_the_last_allowed_attempt_fails_the_message_for_good(user, locmem_gateway, settings):
+    settings.SMS_MAX_ATTEMPTS = 3
+    message = MessageFactory(owner=user, phone="+447400000001", attempts=2)
+    locmem_gateway.failures["+447400000001"] = RetryableError("Gateway unreachable")
+
+    run()
+
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (S.FAILED, 3)
+    assert message.error == "Gave up after 3 attempts: Gateway unreachable"
+    assert message.failed_at
+
+
+def test_a_permanent_failure_fails_at_once(user, locmem_gateway):
+    message = MessageFactory(owner=user, phone="+447400000001")
+    locmem_gateway.failures["+447400000001"] = PermanentError("Gateway refused the message (400): bad number")
+
+    report = run()
+
+    message.refresh_from_db()
+    assert report.failed == 1
+    assert (message.status, message.error) == (S.FAILED, "Gateway refused the message (400): bad number")
+
+
+def test_refused_credentials_stop_the_loop_loudly_and_fail_no_message(user, locmem_gateway, client, caplog):
+    MessageFactory.create_batch(2, owner=user, phone="+447400000001")
+    locmem_gateway.failures["+447400000001"] = GatewayAuthError("The gateway refused our credentials (401).")
+
+    report = run()
+    second = run()
+    health = client.get("/healthz")
+
+    assert (report.stopped, second.stopped, second.claimed) == ("auth", "auth", 0)
+    for message in Message.objects.all():
+        assert (message.status, message.attempts) == (S.QUEUED, 0)  # released, not counted against it
+    assert "refused our credentials" in caplog.text
+    assert health.status_code == 503
+    assert health.json()["checks"]["gateway"]["ok"] is False
+
+
+def test_sending_resumes_after_the_auth_pause_once_credentials_work(user, locmem_gateway, settings, client):
+    MessageFactory(owner=user, phone="+447400000001")
+    locmem_gateway.failures["+447400000001"] = GatewayAuthError("refused")
+    run()
+    locmem_gateway.failures.clear()
+    settings.SMS_AUTH_RETRY_SECONDS = 0
+    Message.objects.update(next_attempt_at=timezone.now())
+
+    report = run()
+
+    assert report.sent == 1
+    assert client.get("/healthz").json()["checks"]["gateway"] == {"ok": True, "backend": "locmem"}
+
+
+def test_a_dispatch_stops_when_its_time_is_up(user, settings):
+    settings.SMS_DISPATCH_BATCH = 1
+    MessageFactory.create_batch(3, owner=user)
+
+    report = dispatcher.dispatch(worker="w", seconds=0)
+
+    assert (report.claimed, report.stopped) == (0, "time")
