@@ -130,31 +130,39 @@ def dispatch(*, worker: str | None = None, seconds: float | None = None, backend
     limiter = _rate_limit()
     batch_size = min(settings.SMS_DISPATCH_BATCH, limiter.capacity) if limiter else settings.SMS_DISPATCH_BATCH
     deadline = time.monotonic() + (seconds if seconds is not None else settings.SMS_DISPATCH_SECONDS)
-    while True:
-        if time.monotonic() >= deadline:
-            report.stopped = "time"
-            break
-        started = time.monotonic()
-        claimed = claim_due(worker=worker, limit=batch_size)
-        if not claimed:
-            report.stopped = "idle"
-            break
-        report.claimed += len(claimed)
-        report.batches += 1
-        if not _process(claimed, backend=backend, worker=worker, limiter=limiter, report=report):
-            report.stopped = "auth"
-            break
-        report.durations.append(time.monotonic() - started)
-        DISPATCH_LOOP.observe(report.durations[-1])
+    # One event loop and one open backend (one connection pool, kept alive) for every batch of this run.
+    with asyncio.Runner() as runner:
+        runner.run(backend.__aenter__())
+        try:
+            while True:
+                if time.monotonic() >= deadline:
+                    report.stopped = "time"
+                    break
+                started = time.monotonic()
+                claimed = claim_due(worker=worker, limit=batch_size)
+                if not claimed:
+                    report.stopped = "idle"
+                    break
+                report.claimed += len(claimed)
+                report.batches += 1
+                if not _process(claimed, runner=runner, backend=backend, worker=worker, limiter=limiter, report=report):
+                    report.stopped = "auth"
+                    break
+                report.durations.append(time.monotonic() - started)
+                DISPATCH_LOOP.observe(report.durations[-1])
+        finally:
+            runner.run(backend.__aexit__(None, None, None))
     return report
 
 
-def _process(claimed: list[Claimed], *, backend, worker, limiter, report) -> bool:
+def _process(claimed: list[Claimed], *, runner: asyncio.Runner, backend, worker, limiter, report) -> bool:
     """Check the doubtful ones with the gateway, send the rest, record everything. False: credentials refused."""
     to_send = claimed
     doubtful = [c for c in claimed if c.verify_before_send]
     if doubtful:
-        to_send = [c for c in claimed if not c.verify_before_send] + _settle_doubtful(doubtful, backend, worker, report)
+        to_send = [c for c in claimed if not c.verify_before_send] + _settle_doubtful(
+            doubtful, runner, backend, worker, report
+        )
     while to_send:
         chunk = to_send
         if limiter:
@@ -165,14 +173,14 @@ def _process(claimed: list[Claimed], *, backend, worker, limiter, report) -> boo
                 fit += 1
             chunk = to_send[: max(fit, 1)]
         to_send = to_send[len(chunk) :]
-        results = _run(backend.send_batch([c.outgoing() for c in chunk], concurrency=settings.SMS_CONCURRENCY))
+        results = runner.run(backend.send_batch([c.outgoing() for c in chunk], concurrency=settings.SMS_CONCURRENCY))
         if not _record(chunk, results, backend=backend, worker=worker, report=report):
             _release([c for c in to_send], worker)  # not sent at all: back in the queue untouched
             return False
     return True
 
 
-def _settle_doubtful(doubtful: list[Claimed], backend, worker, report) -> list[Claimed]:
+def _settle_doubtful(doubtful: list[Claimed], runner: asyncio.Runner, backend, worker, report) -> list[Claimed]:
     """Ask the gateway about messages whose last sender died; returns those it never got."""
 
     async def ask_all():
@@ -189,7 +197,7 @@ def _settle_doubtful(doubtful: list[Claimed], backend, worker, report) -> list[C
             return await asyncio.gather(*(ask(c) for c in doubtful))
 
     unknown = []
-    for claim, state in zip(doubtful, _run(ask_all()), strict=True):
+    for claim, state in zip(doubtful, runner.run(ask_all()), strict=True):
         if isinstance(state, SendError):
             _retry_or_fail(claim, f"Could not check with the gateway: {state.reason}", worker, report)
         elif state.state == UNKNOWN and claim.attempts > settings.SMS_MAX_ATTEMPTS:
@@ -204,10 +212,6 @@ def _settle_doubtful(doubtful: list[Claimed], backend, worker, report) -> list[C
     if unknown:
         Message.objects.filter(id__in=[c.id for c in unknown]).update(verify_before_send=False)
     return unknown
-
-
-def _run(coroutine):
-    return asyncio.run(coroutine)
 
 
 # --- Recording ------------------------------------------------------------------------
