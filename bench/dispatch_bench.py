@@ -1,0 +1,201 @@
+"""Benchmark of the dispatcher against the local gateway simulator at 50 ms latency.
+
+    .venv/bin/python bench/dispatch_bench.py                    # 10k messages, 1 then 2 workers
+    .venv/bin/python bench/dispatch_bench.py --messages 2000 --workers 2
+
+For each worker count it queues N messages on PostgreSQL (database
+inboxerr_bench), starts the simulator (manage.py fake_gateway, 50 ms before
+answering each send) and that many dispatcher processes (each runs
+messaging.dispatcher.dispatch with the android backend and its aiohttp
+transport), and waits for all messages to be recorded. It reports messages/s
+(from the first claim to the last record), p50/p99 queue-to-sent latency, and
+checks the two things that must be zero: duplicates (the simulator's count of
+ids it received more than once) and lost messages (not SENT in the database).
+Writes bench/out/dispatch_bench.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+DB_URL = "postgres://postgres@127.0.0.1:5432/inboxerr_bench"
+TARGET_MESSAGES_PER_S_2_WORKERS = 1000
+ENV = {
+    **os.environ,
+    "DATABASE_URL": DB_URL,
+    "DJANGO_SETTINGS_MODULE": "inboxerr.settings",
+    "DEBUG": "false",  # no query log growing with every batch
+    "SECRET_KEY": "bench-only-throwaway-secret-key-" + "x" * 40,
+    "SMS_BACKEND": "android",
+    "SMS_GATEWAY_LOGIN": "sim",
+    "SMS_GATEWAY_PASSWORD": "sim",
+    "PYTHONPATH": str(ROOT),
+}
+
+# A dispatcher process: it polls until every queued message is recorded, so it can start before
+# the messages are queued and queue-to-sent latency excludes its own start-up.
+WORKER = """
+import json, sys, time, django
+django.setup()
+from messaging.dispatcher import dispatch
+from messaging.models import Message
+expected, first, last, sent = int(sys.argv[2]), None, None, 0
+print("ready", flush=True)
+deadline = time.time() + 300
+while time.time() < deadline:
+    started = time.time()
+    report = dispatch(worker=sys.argv[1], seconds=60)
+    if report.claimed:
+        first, last, sent = first or started, time.time(), sent + report.sent
+    elif Message.objects.exclude(status__in=["QUEUED", "SENDING"]).count() >= expected:
+        break
+    else:
+        time.sleep(0.02)
+print(json.dumps({"first_claim": first, "last_record": last, "sent": sent}))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def setup_database() -> None:
+    import psycopg
+
+    with psycopg.connect(DB_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'inboxerr_bench'").fetchone():
+            conn.execute("CREATE DATABASE inboxerr_bench")
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=ENV, check=True)
+
+
+def sql(statement: str, params=()):
+    import psycopg
+
+    with psycopg.connect(DB_URL, autocommit=True) as conn:
+        cursor = conn.execute(statement, params)
+        return cursor.fetchall() if cursor.description else None
+
+
+def queue_messages(count: int) -> None:
+    """N QUEUED direct messages, created now (one statement), with every column the model requires."""
+    sql(
+        "TRUNCATE messaging_message, messaging_messageevent, messaging_ratelimitwindow, messaging_gatewayhealth CASCADE"
+    )
+    sql(
+        "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff, "
+        "is_active, date_joined) VALUES ('!', false, 'bench', '', '', '', false, true, now()) "
+        "ON CONFLICT (username) DO NOTHING"
+    )
+    sql(
+        "INSERT INTO messaging_message (id, owner_id, phone, content, variables, status, attempts, next_attempt_at, "
+        "claimed_by, gateway_message_id, parts_count, error, verify_before_send, created_at, updated_at) "
+        "SELECT gen_random_uuid(), (SELECT id FROM auth_user WHERE username = 'bench'), "
+        "'+4474' || lpad(n::text, 8, '0'), "
+        "'Benchmark message ' || n, '{}', 'QUEUED', 0, now(), '', '', 1, '', false, now(), now() "
+        "FROM generate_series(1, %s) AS n",
+        [count],
+    )
+
+
+def run(messages: int, workers: int, latency_ms: int) -> dict:
+    port = free_port()
+    env = {**ENV, "SMS_GATEWAY_URL": f"http://127.0.0.1:{port}"}
+    sql(
+        "TRUNCATE messaging_message, messaging_messageevent, messaging_ratelimitwindow, messaging_gatewayhealth CASCADE"
+    )
+    gateway = subprocess.Popen(
+        [sys.executable, "manage.py", "fake_gateway", "--port", str(port), "--latency-ms", str(latency_ms),
+         "--no-default-webhooks", "--login", "sim", "--password", "sim"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for(f"http://127.0.0.1:{port}/stats")
+        procs = [
+            subprocess.Popen([sys.executable, "-c", WORKER, f"bench-{i}", str(messages)], cwd=ROOT, env=env,
+                             stdout=subprocess.PIPE, text=True)
+            for i in range(workers)
+        ]  # fmt: skip
+        for process in procs:  # every dispatcher up and polling before anything is queued
+            assert process.stdout.readline().strip() == "ready"
+        queue_messages(messages)
+        reports = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+        stats = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/stats").read())
+    finally:
+        gateway.terminate()
+        gateway.wait()
+
+    (sent, p50, p99), = sql(
+        "SELECT count(*) FILTER (WHERE status = 'SENT'), "
+        "percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at)), "
+        "percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at)) "
+        "FROM messaging_message"
+    )  # fmt: skip
+    span = max(r["last_record"] or 0 for r in reports) - min(r["first_claim"] or 1e12 for r in reports)
+    return {
+        "messages": messages,
+        "workers": workers,
+        "latency_ms": latency_ms,
+        "seconds": round(span, 2),
+        "messages_per_s": round(sent / span),
+        "p50_queue_to_sent_s": round(p50, 2),
+        "p99_queue_to_sent_s": round(p99, 2),
+        "duplicates": stats["duplicate_receipts"],
+        "duplicate_ids": stats["duplicate_ids"],
+        "lost": messages - sent,
+        "gateway_accepted": stats["accepted"],
+        "per_worker_sent": [r["sent"] for r in reports],
+    }
+
+
+def wait_for(url: str) -> None:
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--workers", default="1,2", help="Worker counts to run, comma-separated.")
+    parser.add_argument("--latency-ms", type=int, default=50)
+    args = parser.parse_args()
+    setup_database()
+
+    results = [run(args.messages, int(n), args.latency_ms) for n in args.workers.split(",")]
+    command = " ".join(["python bench/dispatch_bench.py", *sys.argv[1:]])
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "dispatch_bench.json").write_text(json.dumps({"command": command, "results": results}, indent=2))
+    print(f"$ {command}\n\n(2 CPUs shared by the dispatchers, the simulator and PostgreSQL)\n")
+    print("| workers | messages | seconds | messages/s | p50 queue→sent | p99 queue→sent | duplicates | lost |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        latency = f"{r['p50_queue_to_sent_s']} s | {r['p99_queue_to_sent_s']} s"
+        print(f"| {r['workers']} | {r['messages']:,} | {r['seconds']} | {r['messages_per_s']:,} | {latency} "
+              f"| {r['duplicates']} | {r['lost']} |")  # fmt: skip
+    for r in results:
+        if r["workers"] == 2:
+            verdict = "PASS" if r["messages_per_s"] >= TARGET_MESSAGES_PER_S_2_WORKERS else "MISS"
+            print(f"\n{verdict}  at least {TARGET_MESSAGES_PER_S_2_WORKERS:,} messages/s with 2 workers")
+    clean = all(r["duplicates"] == 0 and r["lost"] == 0 for r in results)
+    print(f"{'PASS' if clean else 'FAIL'}  no duplicate and no lost message")
+    sys.exit(0 if clean else 1)
+
+
+if __name__ == "__main__":
+    main()
