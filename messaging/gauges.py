@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from messaging.dispatcher import auth_recently_refused
 from messaging.models import Message
 
 
@@ -14,4 +15,8 @@ def queue_gauges() -> dict[str, tuple[str, float]]:
     return {
         "messages_queue_depth": ("QUEUED messages due now.", due),
         "messages_sending": ("Messages claimed by a dispatcher and not yet recorded.", sending),
+        "gateway_auth_refused": (
+            "1 while sending is paused because the gateway refused our credentials.",
+            1 if auth_recently_refused() else 0,
+        ),
     }

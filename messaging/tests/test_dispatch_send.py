@@ -105,6 +105,10 @@ def test_refused_credentials_stop_the_loop_loudly_and_fail_no_message(user, locm
     report = run()
     second = run()
     health = client.get("/healthz")
+    user.is_staff = True
+    user.save()
+    client.force_login(user)
+    metrics = client.get("/metrics").content.decode()
 
     assert (report.stopped, second.stopped, second.claimed) == ("auth", "auth", 0)
     for message in Message.objects.all():
@@ -112,6 +116,7 @@ def test_refused_credentials_stop_the_loop_loudly_and_fail_no_message(user, locm
     assert "refused our credentials" in caplog.text
     assert health.status_code == 503
     assert health.json()["checks"]["gateway"]["ok"] is False
+    assert "gateway_auth_refused 1.0" in metrics
 
 
 def test_sending_resumes_after_the_auth_pause_once_credentials_work(user, locmem_gateway, settings, client):

@@ -1,0 +1,84 @@
+"""The whole loop through real HTTP: API -> dispatcher -> android backend -> simulated gateway -> signed webhooks."""
+
+import time
+
+import pytest
+from django.core.management import call_command
+
+from messaging import dispatcher
+from messaging.models import Message
+from messaging.simulator import SimulatorConfig, SimulatorThread
+
+KEY = "end-to-end-signing-key"
+
+
+@pytest.fixture
+def gateway(settings, live_server):
+    config = SimulatorConfig(
+        port=0,
+        latency_ms=5,
+        webhook_delay_ms=5,
+        signing_key=KEY,
+        delivery_failure_rate=0.0,
+        webhook_urls=[f"{live_server.url}/api/v1/webhooks/android"],
+    )
+    with SimulatorThread(config) as sim:
+        settings.SMS_BACKEND = "android"
+        settings.SMS_GATEWAY_URL = sim.url
+        settings.SMS_GATEWAY_LOGIN, settings.SMS_GATEWAY_PASSWORD = "sim", "sim"
+        settings.SMS_WEBHOOK_SIGNING_KEY = KEY
+        settings.PUBLIC_BASE_URL = live_server.url
+        yield sim
+
+
+def wait_until(condition, seconds=15):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_is_sent_once_and_delivered_through_the_gateway(api, gateway):
+    recipients = [{"phone": f"+44740000{i:04d}"} for i in range(30)]
+    queued = api.post("/api/v1/messages/batch", {"content": "Hi", "recipients": recipients}, format="json")
+
+    report = dispatcher.dispatch(worker="e2e", seconds=30)
+    delivered = wait_until(lambda: Message.objects.filter(status="DELIVERED").count() == 30)
+
+    assert queued.status_code == 202
+    assert report.sent == 30
+    assert delivered, list(Message.objects.values_list("status", flat=True))
+    stats = gateway.stats()
+    assert (stats["accepted"], stats["duplicate_receipts"]) == (30, 0)
+    task = api.get(queued.json()["task_url"]).json()
+    assert (task["status"], task["counts"]["DELIVERED"]) == ("SUCCEEDED", 30)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refused_credentials_pause_sending(api, gateway, settings):
+    settings.SMS_GATEWAY_PASSWORD = "wrong"
+    api.post("/api/v1/messages/send", {"phone": "+447400000001", "content": "Hi"}, format="json")
+
+    report = dispatcher.dispatch(worker="e2e", seconds=30)
+
+    assert report.stopped == "auth"
+    assert Message.objects.get().status == "QUEUED"
+    assert gateway.stats()["accepted"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gateway_webhooks_registers_our_url_once(gateway, settings, capsys):
+    settings.PUBLIC_BASE_URL = "https://sms.example.com"
+
+    call_command("gateway_webhooks", "register")
+    call_command("gateway_webhooks", "register", "--event", "sms:received")
+    call_command("gateway_webhooks", "list")
+
+    out = capsys.readouterr().out
+    assert out.count("registered ") == 4  # sent, delivered, failed, received
+    assert "already registered: sms:received -> https://sms.example.com/api/v1/webhooks/android" in out
+    listed = [line for line in out.splitlines() if "https://sms.example.com" in line and "registered" not in line]
+    assert len(listed) == 4
