@@ -16,7 +16,7 @@ COPY . .
 RUN DEBUG=false SECRET_KEY=build-only-not-a-secret-build-only-not-a-secret-0123456789 \
     python manage.py collectstatic --noinput -v0 \
     && useradd --system --uid 10001 --home-dir /app inboxerr \
-    && mkdir -p /app/var && chown inboxerr /app/var
+    && mkdir -p /app/var/imports && chown -R inboxerr /app/var
 
 USER inboxerr
 EXPOSE 8000
