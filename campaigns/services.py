@@ -223,24 +223,30 @@ def campaigns_start_due(*, now: datetime | None = None) -> list[int]:
 
 
 def campaign_import_finished(*, import_job_id: int) -> list[int]:
-    """A from-csv campaign's import is done: start it (or schedule it), or fail it with the import's reason."""
+    """A from-csv campaign's import is done: start it (or schedule it), or fail it with the import's reason.
+
+    Safe to run twice at once (the import's task and the minute clock): the campaign row is
+    locked and must still be a waiting DRAFT.
+    """
     handled = []
-    waiting = Campaign.objects.filter(
+    for campaign_id in Campaign.objects.filter(
         import_job_id=import_job_id, status=Status.DRAFT, start_when_imported=True
-    ).select_related("import_job")
-    for campaign in waiting:
-        job = campaign.import_job
-        if not job.is_finished:
-            continue
-        try:
-            if job.status != ImportJob.Status.SUCCESS:
-                reason = job.failure_reason or "it was cancelled"
-                raise Conflict(f"The campaign's import {job.status.lower()}: {reason}")
-            campaign_start(campaign=campaign)
-        except InboxerrException as exc:
-            log.info("campaign %s cannot start: %s", campaign.pk, exc.message)
-            campaign_fail(campaign=campaign, reason=exc.message)
-        handled.append(campaign.pk)
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            campaign = Campaign.objects.select_for_update(of=("self",)).select_related("import_job").get(pk=campaign_id)
+            job = campaign.import_job
+            if campaign.status != Status.DRAFT or not job.is_finished:
+                continue
+            try:
+                if job.status != ImportJob.Status.SUCCESS:
+                    reason = job.failure_reason or "it was cancelled"
+                    raise Conflict(f"The campaign's import {job.status.lower()}: {reason}")
+                with transaction.atomic():
+                    campaign_start(campaign=campaign)
+            except InboxerrException as exc:
+                log.info("campaign %s cannot start: %s", campaign.pk, exc.message)
+                campaign_fail(campaign=campaign, reason=exc.message)
+            handled.append(campaign.pk)
     return handled
 
 

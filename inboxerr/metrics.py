@@ -12,9 +12,10 @@ from prometheus_client import Counter, Histogram
 
 IMPORT_ROWS = Counter("import_rows_processed", "CSV data rows read by the import parser.", ["outcome"])
 MESSAGES = Counter(
-    "messages_sent", "Send outcomes, by status: sent, retry, failed (by the dispatcher), delivered (by receipts).",
+    "messages_sent",
+    "Send outcomes by status: sent, retry, failed, cancelled (dispatcher); delivered, failed (receipts).",
     ["status"],
-)  # fmt: skip
+)
 DISPATCH_LOOP = Histogram(
     "dispatcher_loop_duration_seconds",
     "One dispatcher batch: claim, send, record.",

@@ -1,4 +1,4 @@
-"""/metrics in Prometheus text format, for staff sessions and API tokens only."""
+"""/metrics in Prometheus text format, for staff only (a staff session, or a staff user's API token)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,11 @@ from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
 
-class StaffOrToken(BasePermission):
+class IsStaff(BasePermission):
+    """Metrics describe every user's traffic: a scraper authenticates as a staff user, by token."""
+
     def has_permission(self, request, view) -> bool:
-        user = request.user
-        if not user or not user.is_authenticated:
-            return False
-        return user.is_staff or isinstance(request.successful_authenticator, TokenAuthentication)
+        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
 
 
 class GaugesFromChecks:
@@ -37,7 +36,7 @@ def task_queue_gauges() -> dict[str, tuple[str, float]]:
 
 class MetricsView(APIView):
     authentication_classes = [TokenAuthentication, SessionAuthentication]
-    permission_classes = [StaffOrToken]
+    permission_classes = [IsStaff]
     schema = None  # not part of the JSON API
 
     def get(self, request):

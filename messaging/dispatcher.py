@@ -22,6 +22,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from inboxerr.metrics import DISPATCH_LOOP, MESSAGES
@@ -36,7 +37,7 @@ from messaging.backends.base import (
     SendError,
     SendResult,
 )
-from messaging.models import GatewayHealth, Message, MessageEvent
+from messaging.models import GatewayHealth, Message, MessageEvent, OptOut
 from messaging.ratelimit import SharedRateLimit
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def worker_name() -> str:
 @dataclass(frozen=True)
 class Claimed:
     id: UUID
+    owner_id: int
     phone: str
     content: str
     parts: int
@@ -95,11 +97,11 @@ def claim_due(*, worker: str, limit: int, now: datetime | None = None) -> list[C
         cursor.execute(
             f"UPDATE {Message._meta.db_table} SET status = %s, lease_expires_at = %s, claimed_by = %s, "
             f"attempts = attempts + 1, updated_at = %s WHERE id IN ({subquery}) "
-            "RETURNING id, phone, content, parts_count, attempts, verify_before_send, gateway_message_id",
+            "RETURNING id, owner_id, phone, content, parts_count, attempts, verify_before_send, gateway_message_id",
             [Status.SENDING, _db(lease), worker, _db(now), *params],
         )
         rows = cursor.fetchall()
-    return [Claimed(_uuid(r[0]), r[1], r[2], r[3], r[4], bool(r[5]), r[6]) for r in rows]
+    return [Claimed(_uuid(r[0]), r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7]) for r in rows]
 
 
 def release_expired_leases(*, now: datetime | None = None) -> int:
@@ -112,6 +114,16 @@ def release_expired_leases(*, now: datetime | None = None) -> int:
         lease_expires_at=None,
         next_attempt_at=now,
         updated_at=now,
+    )
+
+
+def cancel_messages_of_cancelled_campaigns() -> int:
+    """QUEUED messages of a CANCELLED campaign (back from a retry or an expired lease after the cancel) -> CANCELLED.
+
+    Claims skip such messages, so without this they would wait for ever.
+    """
+    return Message.objects.filter(status=Status.QUEUED, campaign__status="CANCELLED").update(
+        status=Status.CANCELLED, error="The campaign was cancelled.", updated_at=timezone.now()
     )
 
 
@@ -157,31 +169,68 @@ def dispatch(*, worker: str | None = None, seconds: float | None = None, backend
 
 def _process(claimed: list[Claimed], *, runner: asyncio.Runner, backend, worker, limiter, report) -> bool:
     """Check the doubtful ones with the gateway, send the rest, record everything. False: credentials refused."""
-    to_send = claimed
-    doubtful = [c for c in claimed if c.verify_before_send]
+    to_send = _drop_opted_out(claimed, worker)
+    doubtful = [c for c in to_send if c.verify_before_send]
     if doubtful:
-        to_send = [c for c in claimed if not c.verify_before_send] + _settle_doubtful(
-            doubtful, runner, backend, worker, report
-        )
+        unknown, refused = _settle_doubtful(doubtful, runner, backend, worker, report)
+        to_send = [c for c in to_send if not c.verify_before_send] + unknown
+        if refused:
+            _release(to_send, worker)
+            return False
+    banked = 0  # rate-limit units taken and not yet spent
     while to_send:
         chunk = to_send
         if limiter:
             units = [c.parts if settings.SMS_RATE_LIMIT_UNIT == "segments" else 1 for c in to_send]
-            granted = limiter.acquire(sum(units))
+            while banked < units[0]:
+                banked += limiter.acquire(sum(units) - banked)
             fit = 0
-            while fit < len(to_send) and sum(units[: fit + 1]) <= granted:
+            while fit < len(to_send) and sum(units[: fit + 1]) <= banked:
                 fit += 1
-            chunk = to_send[: max(fit, 1)]
+            chunk = to_send[:fit]
+            banked -= sum(units[:fit])
         to_send = to_send[len(chunk) :]
+        # Renew the leases right before sending, and send only what this worker still holds: a lease
+        # that ran out while waiting (rate limit, slow checks) may belong to another worker by now.
+        chunk = _renew_leases(chunk, worker)
         results = runner.run(backend.send_batch([c.outgoing() for c in chunk], concurrency=settings.SMS_CONCURRENCY))
         if not _record(chunk, results, backend=backend, worker=worker, report=report):
-            _release([c for c in to_send], worker)  # not sent at all: back in the queue untouched
+            _release(to_send, worker)  # not sent at all: back in the queue untouched
             return False
     return True
 
 
-def _settle_doubtful(doubtful: list[Claimed], runner: asyncio.Runner, backend, worker, report) -> list[Claimed]:
-    """Ask the gateway about messages whose last sender died; returns those it never got."""
+def _drop_opted_out(claimed: list[Claimed], worker: str) -> list[Claimed]:
+    """Cancel claimed messages whose number opted out since they were queued; return the rest."""
+    opted_out = set(
+        OptOut.objects.filter(
+            owner_id__in={c.owner_id for c in claimed}, phone__in={c.phone for c in claimed}
+        ).values_list("owner_id", "phone")
+    )
+    for claim in claimed:
+        if (claim.owner_id, claim.phone) in opted_out:
+            _finish(claim, Status.CANCELLED, worker, error="opted_out", kind="opted_out")
+    return [c for c in claimed if (c.owner_id, c.phone) not in opted_out]
+
+
+def _renew_leases(chunk: list[Claimed], worker: str) -> list[Claimed]:
+    lease = timezone.now() + timedelta(seconds=settings.SMS_LEASE_SECONDS)
+    held = Message.objects.filter(id__in=[c.id for c in chunk], status=Status.SENDING, claimed_by=worker)
+    with transaction.atomic():
+        still_mine = set(held.select_for_update().values_list("id", flat=True))
+        held.filter(id__in=still_mine).update(lease_expires_at=lease)
+    if len(still_mine) < len(chunk):
+        log.warning(
+            "dispatcher %s: %d lease(s) lost before sending; not sending those", worker, len(chunk) - len(still_mine)
+        )
+    return [c for c in chunk if c.id in still_mine]
+
+
+def _settle_doubtful(doubtful: list[Claimed], runner: asyncio.Runner, backend, worker, report):
+    """Ask the gateway about messages whose last attempt may have reached it.
+
+    Returns (those it never got, whether it refused our credentials).
+    """
 
     async def ask_all():
         semaphore = asyncio.Semaphore(settings.SMS_CONCURRENCY)
@@ -193,12 +242,14 @@ def _settle_doubtful(doubtful: list[Claimed], runner: asyncio.Runner, backend, w
                 except SendError as exc:
                     return exc
 
-        async with backend:  # one connection pool for all the questions
-            return await asyncio.gather(*(ask(c) for c in doubtful))
+        return await asyncio.gather(*(ask(c) for c in doubtful))
 
-    unknown = []
+    unknown, refused, refusal = [], [], ""
     for claim, state in zip(doubtful, runner.run(ask_all()), strict=True):
-        if isinstance(state, SendError):
+        if isinstance(state, GatewayAuthError):
+            refused.append(claim)
+            refusal = state.reason
+        elif isinstance(state, SendError):
             _retry_or_fail(claim, f"Could not check with the gateway: {state.reason}", worker, report)
         elif state.state == UNKNOWN and claim.attempts > settings.SMS_MAX_ATTEMPTS:
             _finish(claim, Status.FAILED, worker, error=f"Gave up after {claim.attempts} attempts.", kind="failed")
@@ -211,7 +262,10 @@ def _settle_doubtful(doubtful: list[Claimed], runner: asyncio.Runner, backend, w
             _finish(claim, status, worker, gateway_id=state.gateway_id, error=state.error, kind="found_at_gateway")
     if unknown:
         Message.objects.filter(id__in=[c.id for c in unknown]).update(verify_before_send=False)
-    return unknown
+    if refused:
+        _release(refused, worker)
+        _note_auth_refused(refusal)
+    return unknown, bool(refused)
 
 
 # --- Recording ------------------------------------------------------------------------
@@ -224,9 +278,9 @@ def _record(chunk: list[Claimed], results: list[SendResult], *, backend, worker,
     auth_refused = [r for r in results if isinstance(r.error, GatewayAuthError)]
     with transaction.atomic():
         if accepted:
-            _mark_sent(accepted, backend=backend, worker=worker, now=now)
+            recorded = _mark_sent(accepted, backend=backend, worker=worker, now=now)
             report.sent += len(accepted)
-            MESSAGES.labels("sent").inc(len(accepted))
+            MESSAGES.labels("sent").inc(recorded)
         for result in results:
             if result.accepted or isinstance(result.error, GatewayAuthError):
                 continue
@@ -245,40 +299,49 @@ def _record(chunk: list[Claimed], results: list[SendResult], *, backend, worker,
     return not auth_refused
 
 
-def _mark_sent(accepted: list[SendResult], *, backend, worker, now) -> None:
-    held = Message.objects.filter(status=Status.SENDING, claimed_by=worker)
+def _mark_sent(accepted: list[SendResult], *, backend, worker, now) -> int:
+    """Record SENT for the accepted messages this worker still holds (a webhook may have moved some on)."""
+    held = Message.objects.filter(id__in=[r.message_id for r in accepted], status=Status.SENDING, claimed_by=worker)
+    still_mine = set(held.select_for_update().values_list("id", flat=True))
     common = {"status": Status.SENT, "sent_at": now, "lease_expires_at": None, "error": "", "updated_at": now}
     if backend.reuses_our_ids:  # the gateway's id is ours: one statement for the whole batch
-        held.filter(id__in=[r.message_id for r in accepted]).update(**common)
+        held.filter(id__in=still_mine).update(**common)
     else:
         for result in accepted:
-            held.filter(id=result.message_id).update(gateway_message_id=result.gateway_id, **common)
+            if result.message_id in still_mine:
+                held.filter(id=result.message_id).update(gateway_message_id=result.gateway_id, **common)
     MessageEvent.objects.bulk_create(
-        [MessageEvent(message_id=r.message_id, source="dispatcher", kind="sent", status=Status.SENT) for r in accepted]
+        [MessageEvent(message_id=i, source="dispatcher", kind="sent", status=Status.SENT) for i in still_mine]
     )
+    return len(still_mine)
 
 
 def _retry_or_fail(claim: Claimed, reason: str, worker: str, report: DispatchReport) -> None:
+    """Back to QUEUED after a backoff, marked to be checked with the gateway first: a timeout or a 5xx
+    does not say whether the gateway took the message. FAILED once the attempts are spent."""
     if claim.attempts >= settings.SMS_MAX_ATTEMPTS:
         _finish(claim, Status.FAILED, worker, error=f"Gave up after {claim.attempts} attempts: {reason}", kind="failed")
         report.failed += 1
         return
     delay = backoff_seconds(claim.attempts)
     now = timezone.now()
-    Message.objects.filter(id=claim.id, status=Status.SENDING, claimed_by=worker).update(
+    moved = Message.objects.filter(id=claim.id, status=Status.SENDING, claimed_by=worker).update(
         status=Status.QUEUED,
         next_attempt_at=now + timedelta(seconds=delay),
         lease_expires_at=None,
+        verify_before_send=True,
         error=reason,
         updated_at=now,
     )
-    MessageEvent.objects.create(
-        message_id=claim.id,
-        source="dispatcher",
-        kind="retry",
-        status=Status.QUEUED,
-        detail=f"{reason} (in {delay:.0f} s)",
-    )
+    if moved:
+        MESSAGES.labels("retry").inc()
+        MessageEvent.objects.create(
+            message_id=claim.id,
+            source="dispatcher",
+            kind="retry",
+            status=Status.QUEUED,
+            detail=f"{reason} (in {delay:.0f} s)",
+        )
     report.retried += 1
 
 
@@ -290,25 +353,27 @@ def backoff_seconds(attempts: int) -> float:
 
 def _finish(claim: Claimed, status: str, worker: str, *, gateway_id: str = "", error: str = "", kind: str) -> None:
     now = timezone.now()
-    stamp = {Status.SENT: "sent_at", Status.DELIVERED: "delivered_at", Status.FAILED: "failed_at"}[status]
-    fields = {"status": status, stamp: now, "lease_expires_at": None, "error": error, "updated_at": now}
+    fields = {"status": status, "lease_expires_at": None, "error": error, "updated_at": now}
+    stamp = {Status.SENT: "sent_at", Status.DELIVERED: "delivered_at", Status.FAILED: "failed_at"}.get(status)
+    if stamp:
+        fields[stamp] = now
     if gateway_id and gateway_id != str(claim.id):
         fields["gateway_message_id"] = gateway_id
-    Message.objects.filter(id=claim.id, status=Status.SENDING, claimed_by=worker).update(**fields)
-    MessageEvent.objects.create(message_id=claim.id, source="dispatcher", kind=kind, status=status, detail=error)
-    MESSAGES.labels(status.lower()).inc()
+    if Message.objects.filter(id=claim.id, status=Status.SENDING, claimed_by=worker).update(**fields):
+        MessageEvent.objects.create(message_id=claim.id, source="dispatcher", kind=kind, status=status, detail=error)
+        MESSAGES.labels(status.lower()).inc()
 
 
 def _release(claims: list[Claimed], worker: str) -> None:
     """Back to QUEUED without counting the attempt: it never reached the gateway."""
-    from django.db.models import F
-
     if claims:
+        now = timezone.now()
         Message.objects.filter(id__in=[c.id for c in claims], status=Status.SENDING, claimed_by=worker).update(
             status=Status.QUEUED,
             attempts=F("attempts") - 1,
             lease_expires_at=None,
-            next_attempt_at=timezone.now() + timedelta(seconds=settings.SMS_AUTH_RETRY_SECONDS),
+            next_attempt_at=now + timedelta(seconds=settings.SMS_AUTH_RETRY_SECONDS),
+            updated_at=now,
         )
 
 

@@ -17,6 +17,7 @@ def dispatch() -> dict:
 
 
 def dispatch_tick() -> dict:
-    """Every minute: the safety net for scheduled messages, retries that came due, and expired leases."""
+    """Every minute: the safety net for scheduled messages, retries come due, expired leases, cancelled campaigns."""
     released = dispatcher.release_expired_leases()
-    return {"released_leases": released, **dispatch()}
+    cancelled = dispatcher.cancel_messages_of_cancelled_campaigns()
+    return {"released_leases": released, "cancelled": cancelled, **dispatch()}

@@ -131,3 +131,15 @@ def test_a_non_csv_is_refused_with_415(api, upload_dir):
 
     assert response.status_code == 415
     assert not Campaign.objects.exists()
+
+
+def test_the_import_task_and_the_clock_racing_start_the_campaign_once(api, django_capture_on_commit_callbacks):
+    later = (timezone.now() + timedelta(hours=2)).isoformat()
+    campaign_id = from_csv(api, GOOD, message_content="Hi", scheduled_at=later).json()["campaign"]["id"]
+    job = Campaign.objects.get(pk=campaign_id).import_job
+    finish_import(job, django_capture_on_commit_callbacks)
+
+    tasks.import_finished(job.pk)  # the second of the two
+    tasks.tick()
+
+    assert Campaign.objects.get(pk=campaign_id).status == Campaign.Status.SCHEDULED

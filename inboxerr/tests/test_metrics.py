@@ -1,4 +1,4 @@
-"""/metrics: Prometheus text for staff and API tokens, counting what every process did."""
+"""/metrics: Prometheus text for staff (session or token), counting what every process did."""
 
 import re
 
@@ -14,16 +14,17 @@ def sample(text: str, name: str, **labels) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-def test_anonymous_and_non_staff_sessions_are_refused(client, user):
+def test_anonymous_and_non_staff_users_are_refused(client, user, api):
     assert client.get("/metrics").status_code in (401, 403)
+    assert api.get("/metrics").status_code == 403  # a token alone is not enough: metrics cover every user
     client.force_login(user)
     assert client.get("/metrics").status_code == 403
 
 
 def test_staff_sessions_and_tokens_read_prometheus_text(client, user, api):
-    token = api.get("/metrics")
     user.is_staff = True
     user.save()
+    token = api.get("/metrics")
     client.force_login(user)
     staff = client.get("/metrics")
 
@@ -33,6 +34,8 @@ def test_staff_sessions_and_tokens_read_prometheus_text(client, user, api):
 
 
 def test_sends_and_queue_depth_show_up(api, user, settings):
+    user.is_staff = True
+    user.save()
     settings.SMS_BACKEND = "locmem"
     LocmemBackend.reset()
     MessageFactory.create_batch(3, owner=user)

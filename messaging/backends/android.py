@@ -92,6 +92,10 @@ class AndroidGatewayBackend(BaseBackend):
             state = await self._client.send(request)
         except (KeyError, ValueError, TypeError) as exc:  # a 2xx answer that is not a message state
             raise RetryableError(f"The gateway answered something that is not a message state: {exc!r}") from exc
+        except errors.APIError as exc:
+            if exc.status_code == 409:  # "a message with this id already exists": it has it already
+                return str(message.id)
+            raise classify(exc) from exc
         except Exception as exc:
             raise classify(exc) from exc
         return state.id

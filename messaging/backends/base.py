@@ -8,11 +8,14 @@ worker keeps many requests in flight; everything else is plain code.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
+
+log = logging.getLogger(__name__)
 
 
 class SendError(Exception):
@@ -113,6 +116,9 @@ class BaseBackend:
                     return SendResult(message.id, gateway_id=await self.send_one(message))
                 except SendError as exc:
                     return SendResult(message.id, error=exc)
+                except Exception as exc:  # one odd answer must not lose the whole batch's results
+                    log.exception("backend %s: unexpected error sending %s", self.name, message.id)
+                    return SendResult(message.id, error=RetryableError(f"Unexpected error: {exc!r}"))
 
         async with self:
             return list(await asyncio.gather(*(one(message) for message in messages)))

@@ -140,3 +140,44 @@ def test_a_dispatch_stops_when_its_time_is_up(user, settings):
     report = dispatcher.dispatch(worker="w", seconds=0)
 
     assert (report.claimed, report.stopped) == (0, "time")
+
+
+def test_a_retry_is_checked_with_the_gateway_before_it_is_sent_again(user, locmem_gateway):
+    message = MessageFactory(owner=user, phone="+447400000001")
+    locmem_gateway.failures["+447400000001"] = RetryableError("timeout: the gateway may have it")
+    run()
+    locmem_gateway.failures.clear()
+    Message.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+
+    assert Message.objects.get(pk=message.pk).verify_before_send is True
+    run()
+
+    message.refresh_from_db()
+    assert (message.status, message.verify_before_send) == (S.SENT, False)
+    assert locmem_gateway.receipts()[str(message.pk)] == 1
+
+
+def test_a_number_that_opted_out_after_queuing_is_cancelled_not_sent(user, locmem_gateway):
+    from messaging.models import OptOut
+
+    message = MessageFactory(owner=user, phone="+447400000001")
+    OptOut.objects.create(owner=user, phone="+447400000001")  # e.g. a STOP while it was being retried
+
+    run()
+
+    message.refresh_from_db()
+    assert (message.status, message.error) == (S.CANCELLED, "opted_out")
+    assert locmem_gateway.outbox == []
+
+
+def test_queued_messages_left_by_a_cancelled_campaign_are_cancelled_by_the_tick(user, locmem_gateway):
+    from messaging import tasks
+
+    campaign = CampaignFactory(owner=user, status="CANCELLED")
+    message = MessageFactory(owner=user, campaign=campaign)  # back in the queue after the cancel
+
+    result = tasks.dispatch_tick()
+
+    assert result["cancelled"] == 1
+    assert Message.objects.get(pk=message.pk).status == S.CANCELLED
+    assert locmem_gateway.outbox == []

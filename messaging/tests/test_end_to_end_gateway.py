@@ -40,6 +40,7 @@ def wait_until(condition, seconds=15):
     return False
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_is_sent_once_and_delivered_through_the_gateway(api, gateway):
     recipients = [{"phone": f"+44740000{i:04d}"} for i in range(30)]
@@ -57,6 +58,7 @@ def test_a_batch_is_sent_once_and_delivered_through_the_gateway(api, gateway):
     assert (task["status"], task["counts"]["DELIVERED"]) == ("SUCCEEDED", 30)
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_refused_credentials_pause_sending(api, gateway, settings):
     settings.SMS_GATEWAY_PASSWORD = "wrong"
@@ -69,6 +71,7 @@ def test_refused_credentials_pause_sending(api, gateway, settings):
     assert gateway.stats()["accepted"] == 0
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_gateway_webhooks_registers_our_url_once(gateway, settings, capsys):
     settings.PUBLIC_BASE_URL = "https://sms.example.com"
