@@ -29,3 +29,17 @@ def test_it_inserts_and_counts_only_the_new_rows_keeping_the_first_of_a_pair(db)
 def test_nothing_to_insert_is_zero(db):
     with transaction.atomic():
         assert insert_ignoring_conflicts(model=Contact, columns=COLUMNS, rows=[]) == 0
+
+
+def test_a_large_batch_takes_the_bulk_path_with_the_same_rules(db):
+    from inboxerr.bulk import SMALL_BATCH
+
+    job = ImportJobFactory()
+    rows = [(job.owner_id, job.pk, f"+4474000{n:05d}", f"n{n}", {}, n + 10) for n in range(SMALL_BATCH + 50)]
+    rows.insert(0, (job.owner_id, job.pk, "+447400000007", "first", {}, 1))  # wins over row n=7 below
+
+    with transaction.atomic():
+        inserted = insert_ignoring_conflicts(model=Contact, columns=COLUMNS, rows=rows, order_by="row_number")
+
+    assert inserted == SMALL_BATCH + 50
+    assert Contact.objects.get(phone="+447400000007").name == "first"
