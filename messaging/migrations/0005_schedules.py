@@ -2,24 +2,14 @@
 
 from django.db import migrations
 
-NAME = "messaging: release expired leases, send due messages"
-
-
-def create(apps, schema_editor):
-    Schedule = apps.get_model("django_q", "Schedule")
-    Schedule.objects.update_or_create(
-        name=NAME, defaults={"func": "messaging.tasks.dispatch_tick", "schedule_type": "I", "minutes": 1, "repeats": -1}
-    )
-
-
-def remove(apps, schema_editor):
-    apps.get_model("django_q", "Schedule").objects.filter(name=NAME).delete()
+from inboxerr.schedules import DJANGO_Q_MIGRATION, schedules_operation
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("messaging", "0004_dispatcher_state"),
-        ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
-    ]
+    dependencies = [("messaging", "0004_dispatcher_state"), DJANGO_Q_MIGRATION]
 
-    operations = [migrations.RunPython(create, remove)]
+    operations = [
+        schedules_operation(
+            ("messaging: release expired leases, send due messages", "messaging.tasks.dispatch_tick", "I", 1)
+        )
+    ]
