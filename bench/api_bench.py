@@ -1,10 +1,11 @@
 """Benchmark of the send API (POST /api/v1/messages/send) under gunicorn on PostgreSQL, with a baseline.
 
-    .venv/bin/python bench/api_bench.py                          # 20 s a phase, 100 req/s, 50 clients (~2 min)
+    .venv/bin/python bench/api_bench.py                          # 20 s a phase, 100 req/s, 50 clients (~1.5 min)
     .venv/bin/python bench/api_bench.py --seconds 10 --rate 200
 
 It uses the database inboxerr_apibench on 127.0.0.1:5432 (created and migrated
-if needed; its messages, task records and task queue are emptied first), makes
+if needed; its messages, task records and task queue are emptied and the
+database vacuumed first, so every run starts alike), makes
 a user with a fresh API token (manage.py create_api_user apibench) and starts
 gunicorn with gunicorn.conf.py's own workers and threads on a free port
 (DEBUG=false, plain HTTP, SMS_BACKEND=locmem). No qcluster runs, so a send only
@@ -29,14 +30,16 @@ ratios more than the absolute figures; for each phase it also shows the CPU that
 gunicorn, PostgreSQL, the generator and every other process used (from /proc:
 Linux only) and how many gunicorn workers max_requests recycled. It prints a
 Markdown table, checks the QUEUED messages in the database against the 202s,
-writes bench/out/api_bench.json and gunicorn's log to bench/out/api_bench_gunicorn.log,
-and stops gunicorn however the run ends.
+counts the catalog (pg_class) rows the run updated, writes bench/out/api_bench.json
+and gunicorn's log to bench/out/api_bench_gunicorn.log, and stops gunicorn however
+the run ends.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import itertools
 import json
 import math
@@ -119,15 +122,27 @@ def prepare_database() -> str:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
             conn.execute(f"CREATE DATABASE {DB_NAME}")
     manage("migrate", "-v0")
-    with psycopg.connect(DB_URL) as conn:  # a clean slate, in the bench database only
+    with psycopg.connect(DB_URL, autocommit=True) as conn:  # a clean slate, in the bench database only
         conn.execute("TRUNCATE messaging_message, messaging_taskrecord, django_q_ormq CASCADE")
         conn.execute(
             "DELETE FROM knox_authtoken WHERE user_id IN (SELECT id FROM auth_user WHERE username = %s)", [USERNAME]
         )
+        # Inserts through a COPY staging temp table update the catalog (pg_class) as they truncate it: vacuum
+        # what earlier runs left, which would slow this one down where autovacuum is off.
+        conn.execute("VACUUM")
     found = re.search(r"^token:\s*(\S+)", manage("create_api_user", USERNAME), re.MULTILINE)
     if not found:
         raise SystemExit("manage.py create_api_user printed no token")
     return found.group(1)
+
+
+def code_version() -> str:
+    """The commit under test (read-only: rev-parse neither refreshes nor writes the index)."""
+    try:
+        found = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    except OSError:  # no git here
+        return "unknown"
+    return found.stdout.strip() or "unknown"
 
 
 def gunicorn_settings() -> dict:
@@ -145,10 +160,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def die_with_parent() -> None:
+    """In the child, before exec: the kernel sends gunicorn SIGTERM should this process die, even by SIGKILL."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG (Linux)
+
+
 def start_gunicorn(port: int, log) -> subprocess.Popen:
     command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "inboxerr.wsgi", "--config", "gunicorn.conf.py"]
     command += ["--bind", f"127.0.0.1:{port}"]
-    return subprocess.Popen(command, cwd=ROOT, env=ENV, stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        command, cwd=ROOT, env=ENV, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent
+    )
+
+
+def exit_on_sigterm(signum, frame) -> None:
+    raise SystemExit(128 + signum)  # so that the finally clause stops gunicorn
 
 
 def wait_healthy(server: subprocess.Popen, url: str, timeout: float = 60) -> None:
@@ -177,11 +203,24 @@ def stop_gunicorn(server: subprocess.Popen) -> None:
 
 
 def database_counts() -> dict:
-    with psycopg.connect(DB_URL) as conn:
+    with psycopg.connect(DB_URL, autocommit=True) as conn:
+        # gunicorn's connections report their statistics as they close: wait for them to have closed.
+        deadline = time.monotonic() + 10
+        others = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        while conn.execute(others).fetchone()[0] and time.monotonic() < deadline:
+            time.sleep(0.1)
         queued = conn.execute("SELECT count(*) FROM messaging_message WHERE status = 'QUEUED'").fetchone()[0]
         messages = conn.execute("SELECT count(*) FROM messaging_message").fetchone()[0]
         dispatch_tasks = conn.execute("SELECT count(*) FROM django_q_ormq").fetchone()[0]
-    return {"queued_messages": queued, "messages": messages, "dispatch_tasks_queued": dispatch_tasks}
+        catalog_updates = conn.execute("SELECT n_tup_upd FROM pg_stat_sys_tables WHERE relname = 'pg_class'").fetchone()
+        autovacuum = conn.execute("SHOW autovacuum").fetchone()[0]
+    return {
+        "queued_messages": queued,
+        "messages": messages,
+        "dispatch_tasks_queued": dispatch_tasks,
+        "pg_class_updates_total": catalog_updates[0],
+        "autovacuum": autovacuum,
+    }
 
 
 # --- Load --------------------------------------------------------------------------------
@@ -444,6 +483,7 @@ def notes(rows: list[dict]) -> list[str]:
 def report(figures: dict) -> None:
     g, rows, db = figures["gunicorn"], figures["rows"], figures["database"]
     print(f"$ {figures['command']}\n")
+    print(f"code: commit {figures['commit']} (plus any uncommitted changes)")
     print(
         f"gunicorn {g['worker_class']}: {g['workers']} workers x {g['threads']} threads, keepalive {g['keepalive']} s, "
         f"max_requests {g['max_requests']} (+0..{g['max_requests_jitter']}), from gunicorn.conf.py"
@@ -463,7 +503,8 @@ def report(figures: dict) -> None:
     match = "match" if db["queued_messages"] == figures["send_202s"] else "MISMATCH"
     print(
         f"QUEUED messages in the database: {db['queued_messages']:,}; 202 answers (warm-ups included): "
-        f"{figures['send_202s']:,}: {match}. Dispatch tasks queued: {db['dispatch_tasks_queued']}\n"
+        f"{figures['send_202s']:,}: {match}. Dispatch tasks queued: {db['dispatch_tasks_queued']}. Catalog rows "
+        f"(pg_class) updated: {db['pg_class_updates']:,} (PostgreSQL autovacuum: {db['autovacuum']})\n"
     )
     print("\n".join(notes(rows)))
     if figures["error_samples"]:
@@ -484,9 +525,12 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
     load_average = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    commit = code_version()
     OUT.mkdir(parents=True, exist_ok=True)
     token = prepare_database()
+    catalog_updates = database_counts()["pg_class_updates_total"]
     settings = gunicorn_settings()
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -498,8 +542,11 @@ def main() -> None:
             rows, client = asyncio.run(measure_all(base_url, token, args, settings["keepalive"], roots))
         finally:
             stop_gunicorn(server)
+    database = database_counts()
+    database["pg_class_updates"] = database.pop("pg_class_updates_total") - catalog_updates
     figures = {
         "command": shlex.join([".venv/bin/python", "bench/api_bench.py", *sys.argv[1:]]),
+        "commit": commit if commit == (now := code_version()) else f"{commit}, then {now} (changed during the run)",
         "cpus": os.cpu_count(),
         "load_average_before": load_average,
         "gunicorn": settings,
@@ -508,7 +555,7 @@ def main() -> None:
         "verdict": verdict(rows, args.rate),
         "send_202s": client.statuses.get(SEND.name, Counter())[SEND.expect],
         "statuses": {name: dict(counts) for name, counts in client.statuses.items()},
-        "database": database_counts(),
+        "database": database,
         "error_samples": client.error_samples,
     }
     (OUT / "api_bench.json").write_text(json.dumps(figures, indent=2))
