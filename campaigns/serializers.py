@@ -7,20 +7,9 @@ from campaigns.models import Campaign
 from imports.models import ImportJob
 from imports.serializers import ImportJobSerializer, ImportOptionsSerializer
 from templates.models import MessageTemplate
+from templates.serializers import own_active_template
 
 ONE_OF = "Give exactly one of message_content and template_id."
-
-
-def own_active_template(user, template_id: int | None) -> MessageTemplate | None:
-    if template_id is None:
-        return None
-    template = MessageTemplate.objects.filter(pk=template_id, owner=user).first()
-    # The same answer for another user's template as for none: nothing about it is revealed.
-    if template is None:
-        raise serializers.ValidationError("No template of yours has this id.")
-    if not template.is_active:
-        raise serializers.ValidationError("This template is inactive; activate it or choose another.")
-    return template
 
 
 class CampaignSerializer(serializers.ModelSerializer):

@@ -6,6 +6,7 @@ from rest_framework.reverse import reverse
 from messaging.models import Message, MessageEvent, OptOut, TaskRecord
 from messaging.services import MAX_BATCH
 from templates.models import MessageTemplate
+from templates.serializers import own_active_template
 
 ONE_OF = "Give exactly one of content and template_id."
 
@@ -57,12 +58,7 @@ class _ContentOrTemplate(serializers.Serializer):
     scheduled_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
     def validate_template_id(self, value: int | None) -> MessageTemplate | None:
-        if value is None:
-            return None
-        template = MessageTemplate.objects.filter(pk=value, owner=self.context["request"].user, is_active=True).first()
-        if template is None:  # another user's template reads as none at all
-            raise serializers.ValidationError("No active template of yours has this id.")
-        return template
+        return own_active_template(self.context["request"].user, value)
 
     def validate(self, attrs: dict) -> dict:
         if bool(attrs.get("content")) == bool(attrs.get("template_id")):

@@ -42,3 +42,16 @@ class TemplatePreviewSerializer(serializers.Serializer):
     parts = serializers.IntegerField(allow_null=True, help_text="SMS parts (segments) the text is sent in.")
     missing = serializers.ListField(child=serializers.CharField(), help_text="Variables without a value or default.")
     variables = serializers.ListField(child=serializers.CharField())
+
+
+def own_active_template(user, template_id: int | None) -> MessageTemplate | None:
+    """Resolve a template_id given by `user` (for campaigns and sends): theirs and active, or a 400."""
+    if template_id is None:
+        return None
+    template = MessageTemplate.objects.filter(pk=template_id, owner=user).first()
+    # The same answer for another user's template as for none: nothing about it is revealed.
+    if template is None:
+        raise serializers.ValidationError("No template of yours has this id.")
+    if not template.is_active:
+        raise serializers.ValidationError("This template is inactive; activate it or choose another.")
+    return template
