@@ -334,6 +334,7 @@ def _retry_or_fail(claim: Claimed, reason: str, worker: str, report: DispatchRep
         updated_at=now,
     )
     if moved:
+        report.retried += 1
         MESSAGES.labels("retry").inc()
         MessageEvent.objects.create(
             message_id=claim.id,
@@ -342,7 +343,6 @@ def _retry_or_fail(claim: Claimed, reason: str, worker: str, report: DispatchRep
             status=Status.QUEUED,
             detail=f"{reason} (in {delay:.0f} s)",
         )
-    report.retried += 1
 
 
 def backoff_seconds(attempts: int) -> float:

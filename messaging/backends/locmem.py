@@ -11,8 +11,6 @@ from messaging.backends.base import (
     GatewayState,
     OutgoingSMS,
     SendError,
-    WebhookEvent,
-    WebhookRejected,
 )
 
 
@@ -42,6 +40,3 @@ class LocmemBackend(BaseBackend):
     async def get_state(self, message_id, gateway_id: str = "") -> GatewayState:
         known = any(message.id == message_id for message in self.outbox)
         return GatewayState(ACCEPTED if known else UNKNOWN, gateway_id=str(message_id) if known else "")
-
-    def parse_webhook(self, *, body: bytes, headers: dict[str, str], url: str) -> list[WebhookEvent]:
-        raise WebhookRejected("The locmem backend takes no webhooks.")
