@@ -48,15 +48,25 @@ def other_api(other_user) -> APIClient:
     return token_client(other_user)
 
 
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `postgres` need PostgreSQL: skipped on SQLite, but never silently in CI."""
+    """Tests marked `postgres` need PostgreSQL and tests marked `browser` need Chromium:
+    skipped where those are missing, but never silently in CI (REQUIRE_POSTGRES, REQUIRE_BROWSER)."""
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        return
-    if os.environ.get("REQUIRE_POSTGRES"):
-        raise pytest.UsageError("REQUIRE_POSTGRES is set but the tests are not running on PostgreSQL.")
-    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
-    for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)
+    needs = []
+    if connection.vendor != "postgresql":
+        if os.environ.get("REQUIRE_POSTGRES"):
+            raise pytest.UsageError("REQUIRE_POSTGRES is set but the tests are not running on PostgreSQL.")
+        needs.append(("postgres", "needs PostgreSQL (set DATABASE_URL)"))
+    if not os.access(CHROMIUM, os.X_OK):
+        if os.environ.get("REQUIRE_BROWSER"):
+            raise pytest.UsageError(f"REQUIRE_BROWSER is set but there is no Chromium at {CHROMIUM}.")
+        needs.append(("browser", f"needs Chromium at {CHROMIUM} (apt-get install chromium)"))
+    for marker, reason in needs:
+        skip = pytest.mark.skip(reason=reason)
+        for item in items:
+            if marker in item.keywords:
+                item.add_marker(skip)
