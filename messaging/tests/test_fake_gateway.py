@@ -293,7 +293,7 @@ def test_a_webhook_answered_with_a_5xx_is_posted_again():
 
 
 def test_a_webhook_failing_every_attempt_is_given_up_and_counted(monkeypatch):
-    monkeypatch.setattr(simulator, "WEBHOOK_BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(simulator.webhooks, "WEBHOOK_BACKOFF_SECONDS", 0.01)
 
     async def scenario():
         async with (
