@@ -4,7 +4,7 @@ from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from campaigns import selectors, services
@@ -22,6 +22,7 @@ from imports import services as import_services
 from imports.api import StreamingUploadMixin
 from inboxerr.api import OwnedQuerysetMixin
 from inboxerr.pagination import IdCursorPagination
+from inboxerr.parsers import JSONParser
 from messaging.models import Message
 from messaging.serializers import MessageSerializer
 
@@ -49,6 +50,7 @@ class CampaignViewSet(StreamingUploadMixin, OwnedQuerysetMixin, viewsets.ModelVi
         campaign = services.campaign_update(campaign=campaign, **data.to_service_kwargs())
         return Response(self.get_serializer(campaign).data)
 
+    @extend_schema(request=CampaignUpdateSerializer, responses={200: CampaignSerializer, **CONFLICT})
     def partial_update(self, request, *args, **kwargs):
         return self.update(request, *args, **kwargs)
 

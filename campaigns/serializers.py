@@ -13,8 +13,9 @@ ONE_OF = "Give exactly one of message_content and template_id."
 
 
 class CampaignSerializer(serializers.ModelSerializer):
-    template_id = serializers.PrimaryKeyRelatedField(source="template", read_only=True)
-    import_id = serializers.PrimaryKeyRelatedField(source="import_job", read_only=True)
+    # Null for a campaign that sends its own message_content, and for a draft with no import yet.
+    template_id = serializers.PrimaryKeyRelatedField(source="template", read_only=True, allow_null=True)
+    import_id = serializers.PrimaryKeyRelatedField(source="import_job", read_only=True, allow_null=True)
     stats_url = serializers.SerializerMethodField()
 
     class Meta:

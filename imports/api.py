@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
@@ -14,6 +15,7 @@ from imports.serializers import ContactSerializer, ImportJobSerializer, ImportUp
 from imports.upload import CSVUploadHandler
 from inboxerr.api import OwnedQuerysetMixin
 from inboxerr.pagination import OldestFirstCursorPagination, PageNumberPagination
+from inboxerr.parsers import JSONParser
 
 
 class StreamingUploadMixin:
@@ -93,7 +95,12 @@ class ImportJobViewSet(
         page = self.paginate_queryset(job.contacts.all())
         return self.get_paginated_response(ContactSerializer(page, many=True).data)
 
-    @extend_schema(responses=RowErrorSerializer(many=True))
+    @extend_schema(
+        responses={
+            (200, "application/json"): RowErrorSerializer(many=True),
+            (200, "text/csv"): OpenApiTypes.STR,
+        }
+    )
     @action(
         detail=True,
         methods=["get"],

@@ -106,7 +106,10 @@ def _squash(header: str) -> str:
 
 
 def detect_encoding(path: str) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with a BOM, else cp1252 if the whole file decodes cleanly."""
+    """UTF-8 (with or without BOM), UTF-16 with a BOM, else cp1252 if the whole file decodes cleanly.
+
+    A file that is UTF-8 up to a bad byte is refused rather than read as cp1252.
+    """
     with open(path, "rb") as f:
         head = f.read(4)
     if not head:
@@ -118,19 +121,65 @@ def detect_encoding(path: str) -> str:
             raise ImportFileError(f"This is not a CSV file: it looks like {what}.")
 
     utf8 = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
-    if _decodes(path, utf8):
+    fault = _utf8_fault(path)
+    if fault is None:
         return utf8
+    if fault.after_utf8_text:
+        # Valid multi-byte UTF-8 before the fault: a damaged UTF-8 file, which Windows-1252 would turn into mojibake.
+        raise ImportFileError(
+            f"The file is UTF-8 but line {fault.line} has a byte that is not "
+            f"(0x{fault.value:02X} at offset {fault.offset}); save it as CSV UTF-8 and upload it again."
+        )
     if _decodes(path, "cp1252"):
         return "cp1252"
     raise ImportFileError("The file is neither UTF-8 nor Windows-1252 text; save it as CSV UTF-8 and upload it again.")
+
+
+@dataclass(frozen=True)
+class _Utf8Fault:
+    offset: int  # of the first byte that is not UTF-8, from the start of the file
+    value: int
+    line: int
+    after_utf8_text: bool  # whether non-ASCII UTF-8 came before it
+
+
+def _utf8_fault(path: str) -> _Utf8Fault | None:
+    """Where the file stops being UTF-8, or None if it is UTF-8 throughout (a BOM is UTF-8 too)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    start, lines, non_ascii = 0, 1, False
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(CHUNK_BYTES)
+            _refuse_nul(chunk)
+            pending = decoder.getstate()[0]  # a sequence split across chunks, decoded with this one
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                data = pending + chunk
+                before = data[: exc.start]
+                return _Utf8Fault(
+                    offset=start - len(pending) + exc.start,
+                    value=data[exc.start],
+                    line=lines + before.count(b"\n") - pending.count(b"\n"),
+                    after_utf8_text=non_ascii or not before.isascii(),
+                )
+            if not chunk:
+                return None
+            start += len(chunk)
+            lines += chunk.count(b"\n")
+            non_ascii = non_ascii or not text.isascii()
+
+
+def _refuse_nul(chunk: bytes) -> None:
+    if b"\x00" in chunk:
+        raise ImportFileError("This is not a CSV file: it contains binary data (NUL bytes).")
 
 
 def _decodes(path: str, encoding: str) -> bool:
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     with open(path, "rb") as f:
         while chunk := f.read(CHUNK_BYTES):
-            if b"\x00" in chunk:
-                raise ImportFileError("This is not a CSV file: it contains binary data (NUL bytes).")
+            _refuse_nul(chunk)
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError:
@@ -181,12 +230,7 @@ def read_layout(
     delimiter = delimiter or sniff_delimiter(sample)
 
     with open_text(path, encoding) as f:
-        for row_number, row in enumerate(csv.reader(f, delimiter=delimiter), start=1):  # noqa: B007 - used after the loop
-            if any(cell.strip() for cell in row):
-                header = [cell.strip() for cell in row]
-                break
-        else:
-            raise ImportFileError("The file has no header row: it is blank.")
+        header, row_number = _read_header(csv.reader(f, delimiter=delimiter))
     if len(header) > MAX_COLUMNS:
         raise ImportFileError(f"The file has {len(header)} columns; at most {MAX_COLUMNS} are supported.")
 
@@ -201,6 +245,28 @@ def read_layout(
         name_indexes=name_indexes,
         variables=_variable_keys(header, phone_index, name_indexes),
     )
+
+
+def _read_header(reader: Iterator[list[str]]) -> tuple[list[str], int]:
+    """The first row with any text, stripped, and its row number."""
+    row_number = 0
+    try:
+        for row in reader:
+            row_number += 1
+            if any(cell.strip() for cell in row):
+                return [cell.strip() for cell in row], row_number
+    except csv.Error as exc:
+        raise _unreadable(row_number + 1, exc) from exc
+    raise ImportFileError("The file has no header row: it is blank.")
+
+
+def _unreadable(row_number: int, exc: csv.Error) -> ImportFileError:
+    if "field larger than field limit" in str(exc):
+        return ImportFileError(
+            f"Row {row_number}: the CSV cannot be read: a field is longer than {MAX_FIELD_CHARS:,} characters "
+            "(is a quote left open?)."
+        )
+    return ImportFileError(f"Row {row_number}: the CSV cannot be read ({exc}).")
 
 
 def _match(header: list[str], wanted: str) -> int | None:
@@ -292,4 +358,4 @@ def iter_records(text: io.TextIOBase, layout: Layout) -> Iterator[tuple[int, lis
             if row_number > layout.header_row and any(row):
                 yield row_number, row
     except csv.Error as exc:
-        raise ImportFileError(f"Row {row_number + 1}: the CSV cannot be read ({exc}).") from exc
+        raise _unreadable(row_number + 1, exc) from exc

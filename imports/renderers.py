@@ -24,6 +24,8 @@ class ErrorsCSVRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         if isinstance(data, dict) and "error" in data:  # an API error, rendered as its message
             data = [{"row": "", "column": "", "message": data["error"]["message"]}]
+        elif not isinstance(data, list):  # e.g. an OPTIONS description: no row errors to write
+            data = []
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["row", "column", "message"])

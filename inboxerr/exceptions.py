@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -90,6 +92,12 @@ def _validation_message(detail: Any) -> str:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF exception handler: our exceptions and DRF's, all in one body shape."""
+    if isinstance(exc, RequestDataTooBig):
+        # Raised by request.data; left to Django it would be a bare HTML 400.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        exc = PayloadTooLarge(
+            f"The request body is larger than the limit of {limit:,} bytes.", details={"max_bytes": limit}
+        )
     if isinstance(exc, InboxerrException):
         response = Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
         if isinstance(exc, TooManyRequests):

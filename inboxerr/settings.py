@@ -58,7 +58,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Header-only middleware first, so WhiteNoise's static files get the headers too.
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "inboxerr.csp.ContentSecurityPolicyMiddleware",
     # Serves the admin's and Swagger UI's static files from gunicorn, compressed and cached.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -66,7 +69,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "inboxerr.urls"
@@ -138,6 +140,11 @@ else:
 
 # --- Auth and API -----------------------------------------------------------
 
+# Django's password check, refused for a while to a username or address that failed too often.
+AUTHENTICATION_BACKENDS = ["inboxerr.login_throttle.ThrottledModelBackend"]
+LOGIN_THROTTLE_FAILURES = env.int("LOGIN_THROTTLE_FAILURES", default=5)  # 0: never lock
+LOGIN_THROTTLE_WINDOW_SECONDS = env.int("LOGIN_THROTTLE_WINDOW_SECONDS", default=15 * 60)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -154,9 +161,18 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "inboxerr.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "inboxerr.schema.AutoSchema",
     "EXCEPTION_HANDLER": "inboxerr.exceptions.api_exception_handler",
+    # DRF's parsers with our JSON one, which keeps to DATA_UPLOAD_MAX_MEMORY_SIZE (inboxerr/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "inboxerr.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="10/min")},
+    # Proxies in front of us that append to X-Forwarded-For. DRF's default (None) believes the whole
+    # header, so a client could name a new address on every request and never be throttled.
+    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
 }
 
 # Tokens are stored as SHA-512 digests; the plain token is shown once, at creation.
@@ -243,12 +259,39 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+# Scripts never read these cookies: the browsable API and Swagger UI take the CSRF token from the page.
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
 if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# No third-party script, and no inline script but one: the admin and the browsable API load theirs
+# from our static files, and Swagger UI is served split (its start-up script is a same-origin file).
+# The one is the browsable API's "Log out" link, an onclick handler DRF writes into every page; its
+# hash, with 'unsafe-hashes', allows exactly that code and nothing else.
+# Inline styles stay allowed because the admin, the browsable API and Swagger UI use style attributes.
+DRF_LOGOUT_ONCLICK_HASH = "'sha256-tHTC1YgZ5UbAs8E2Ib4NjuSS8R05d1nfPHtbmXq05WA='"
+CONTENT_SECURITY_POLICY = env.str(
+    "CONTENT_SECURITY_POLICY",
+    default="; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' 'unsafe-hashes' {DRF_LOGOUT_ONCLICK_HASH}",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    ),
+)
 
 # --- I18n, static files -----------------------------------------------------
 

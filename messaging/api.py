@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -133,7 +135,27 @@ class GatewayWebhookView(APIView):
     permission_classes = [AllowAny]
     backend_name = ""
 
-    @extend_schema(request=None, responses={200: OpenApiResponse(), 403: OpenApiResponse()})
+    @extend_schema(
+        description=(
+            "Receipts and replies from a gateway; they authenticate by signature, not by token. The SMS Gateway "
+            "for Android posts a JSON event signed with X-Signature and X-Timestamp; Twilio posts a form signed "
+            "with X-Twilio-Signature."
+        ),
+        request={"application/json": OpenApiTypes.OBJECT, "application/x-www-form-urlencoded": OpenApiTypes.OBJECT},
+        parameters=[
+            OpenApiParameter("X-Signature", str, OpenApiParameter.HEADER, description="Android: hex HMAC-SHA256."),
+            OpenApiParameter("X-Timestamp", str, OpenApiParameter.HEADER, description="Android: Unix seconds."),
+            OpenApiParameter("X-Twilio-Signature", str, OpenApiParameter.HEADER, description="Twilio's signature."),
+        ],
+        responses={
+            (200, "application/json"): inline_serializer(
+                "WebhookResult", {"results": serializers.ListField(child=serializers.CharField())}
+            ),
+            (200, "text/xml"): OpenApiResponse(OpenApiTypes.STR, description="Twilio, for a reply: empty TwiML."),
+            400: OpenApiResponse(description="Signed, but not an event this gateway sends."),
+            403: OpenApiResponse(description="Unsigned, badly signed, or signed too long ago."),
+        },
+    )
     def post(self, request):
         backend = get_backend(self.backend_name)
         url = settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
@@ -144,5 +166,9 @@ class GatewayWebhookView(APIView):
             error = Forbidden if exc.status_code == 403 else InboxerrException
             raise error(str(exc), code="bad_signature" if exc.status_code == 403 else "malformed_webhook") from exc
         outcomes = receipts.apply_events(source=self.backend_name, events=events)
+        answer = backend.webhook_answer(events)
+        if answer:
+            body, content_type = answer
+            return HttpResponse(body, content_type=content_type)
         # 200 even for an unknown message: an error would only make the gateway retry forever.
         return Response({"results": [o.result for o in outcomes]})

@@ -19,8 +19,9 @@ class MessageEventSerializer(serializers.ModelSerializer):
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    campaign_id = serializers.PrimaryKeyRelatedField(source="campaign", read_only=True)
-    task_id = serializers.PrimaryKeyRelatedField(source="task", read_only=True)
+    # A campaign's messages have no task, and a send's or a batch's have no campaign.
+    campaign_id = serializers.PrimaryKeyRelatedField(source="campaign", read_only=True, allow_null=True)
+    task_id = serializers.PrimaryKeyRelatedField(source="task", read_only=True, allow_null=True)
 
     class Meta:
         model = Message

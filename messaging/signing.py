@@ -32,9 +32,10 @@ def verify(body: bytes, timestamp: str | None, signature: str | None, key: str, 
         raise BadSignature("X-Timestamp and X-Signature are required.")
     try:
         skew = abs((now if now is not None else time.time()) - int(timestamp))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: an integer too large to subtract from a float clock
         raise BadSignature("X-Timestamp is not a Unix time in seconds.") from None
     if skew > MAX_SKEW_SECONDS:
         raise BadSignature(f"X-Timestamp is {int(skew)} s from our clock; at most {MAX_SKEW_SECONDS} s is allowed.")
-    if not hmac.compare_digest(sign(body, timestamp, key), signature.strip().lower()):
+    # As bytes: compare_digest refuses a str with non-ASCII characters, which a header may carry.
+    if not hmac.compare_digest(sign(body, timestamp, key).encode(), signature.strip().lower().encode()):
         raise BadSignature("X-Signature does not match.")

@@ -135,6 +135,10 @@ class BaseBackend:
         """Verify the request comes from the gateway and read its events; raises WebhookRejected."""
         raise WebhookRejected(f"The {self.name} backend takes no webhooks.")
 
+    def webhook_answer(self, events: list[WebhookEvent]) -> tuple[str, str] | None:
+        """(body, content type) to answer a webhook with when the gateway reads the answer; None: our JSON."""
+        return None
+
     # Backends that hold a connection pool open it in open() and close it in close(); nested
     # `async with backend:` blocks (a batch of state checks inside a dispatch) share one pool.
     _users = 0

@@ -50,6 +50,10 @@ KINDS = {"sent": "sent", "delivered": "delivered", "failed": "failed", "undelive
 CALLBACK_PATH = "/api/v1/webhooks/twilio"
 
 
+# Twilio reads the answer to an inbound SMS as TwiML instructions; an empty Response sends no reply.
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
 class TwilioBackend(BaseBackend):
     name = "twilio"
     reuses_our_ids = False
@@ -91,7 +95,9 @@ class TwilioBackend(BaseBackend):
         )
 
     def parse_webhook(self, *, body: bytes, headers: dict[str, str], url: str) -> list[WebhookEvent]:
-        params = {key: values[0] for key, values in parse_qs(body.decode(), keep_blank_values=True).items()}
+        # Twilio sends UTF-8; other bytes cannot carry a valid signature, so they are read leniently and refused below.
+        text = body.decode(errors="replace")
+        params = {key: values[0] for key, values in parse_qs(text, keep_blank_values=True).items()}
         validator = RequestValidator(settings.TWILIO_AUTH_TOKEN)
         if not settings.TWILIO_AUTH_TOKEN or not validator.validate(url, params, headers.get("X-Twilio-Signature", "")):
             raise WebhookRejected("X-Twilio-Signature does not match.")
@@ -114,6 +120,11 @@ class TwilioBackend(BaseBackend):
                 payload=params,
             )
         ]
+
+    def webhook_answer(self, events: list[WebhookEvent]) -> tuple[str, str] | None:
+        if events and all(event.kind == "received" for event in events):
+            return EMPTY_TWIML, "text/xml"
+        return None  # a status callback: Twilio ignores the body
 
 
 def classify(exc: Exception) -> SendError:

@@ -219,6 +219,13 @@ def inbound(body: str, sid: str = "SM-in-1") -> dict:
     }
 
 
+def assert_empty_twiml(response) -> None:
+    """Twilio reads the answer to an inbound SMS as TwiML: an empty Response, so it sends nothing back."""
+    assert response.status_code == 200
+    assert response["Content-Type"].split(";")[0] == "text/xml"
+    assert response.content.decode() == '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
 def test_an_inbound_stop_opts_the_number_out_of_its_most_recent_sender(client, user, other_user):
     MessageFactory(owner=other_user, phone=PHONE, status=S.SENT, sent_at=EARLIER)
     MessageFactory(owner=user, phone=PHONE, status=S.SENT, sent_at=LATER)
@@ -226,7 +233,7 @@ def test_an_inbound_stop_opts_the_number_out_of_its_most_recent_sender(client, u
     response = post(client, inbound("Stop"))
 
     assert response.status_code == 200
-    assert response.json() == {"results": ["opted_out"]}
+    assert_empty_twiml(response)
     assert list(OptOut.objects.values_list("owner", "phone", "keyword")) == [(user.pk, PHONE, "STOP")]
     assert MessageEvent.objects.get().external_id == "SM-in-1:received"
 
@@ -236,7 +243,7 @@ def test_an_inbound_sms_that_twilio_marks_received_is_read_as_a_reply(client, us
 
     response = post(client, {**inbound("STOP"), "SmsStatus": "received"})
 
-    assert response.json() == {"results": ["opted_out"]}
+    assert_empty_twiml(response)
     assert OptOut.objects.filter(owner=user, phone=PHONE).exists()
 
 
@@ -246,7 +253,7 @@ def test_an_inbound_start_opts_back_in(client, user):
 
     response = post(client, inbound("START", sid="SM-in-2"))
 
-    assert response.json() == {"results": ["opted_in"]}
+    assert_empty_twiml(response)
     assert not OptOut.objects.exists()
 
 
@@ -255,7 +262,7 @@ def test_an_inbound_sms_that_is_not_a_keyword_is_ignored(client, user):
 
     response = post(client, inbound("Is my parcel coming today?"))
 
-    assert response.json() == {"results": ["ignored"]}
+    assert_empty_twiml(response)
     assert not OptOut.objects.exists()
 
 
@@ -266,3 +273,12 @@ def test_a_forged_inbound_stop_is_refused(client, user):
 
     assert response.status_code == 403
     assert not OptOut.objects.exists()
+
+
+def test_a_status_callback_is_still_answered_with_json_results(client):
+    message = MessageFactory(status=S.SENT, gateway_message_id="SM0001")
+
+    response = post(client, status_callback(message, "delivered"), query=ours(message))
+
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"results": ["applied"]}
