@@ -132,8 +132,11 @@ def _write_batch(campaign_id: int, rows: list[tuple]) -> bool:
         campaign = Campaign.objects.select_for_update().only("status").get(pk=campaign_id)
         if campaign.status not in ACTIVE:
             return False
+        # A paused campaign's messages are written held; the campaign row lock orders this against
+        # a pause or resume, whose message sync then sees these rows.
+        held = campaign.status == Campaign.Status.PAUSED
         # A message already written (a repeated or resumed fan-out) is skipped by (campaign, phone).
-        insert_ignoring_conflicts(model=Message, columns=MESSAGE_COLUMNS, rows=rows)
+        insert_ignoring_conflicts(model=Message, columns=(*MESSAGE_COLUMNS, "held"), rows=[(*r, held) for r in rows])
         Campaign.objects.filter(pk=campaign_id).update(fanout_heartbeat_at=timezone.now())
         kick_dispatcher()  # sending starts with the first batch, not after the last
     return True

@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from campaigns.message_sync import enqueue_message_sync
 from campaigns.models import Campaign
 from imports.models import ImportJob
 from inboxerr.exceptions import Conflict, InboxerrException
@@ -149,12 +150,16 @@ def enqueue_fan_out(*, campaign_id: int) -> None:
 
 
 def campaign_pause(*, campaign: Campaign) -> Campaign:
-    """RUNNING -> PAUSED: the dispatcher skips its messages until it resumes."""
-    return _transition(campaign, {Status.RUNNING}, Status.PAUSED, "pause")
+    """RUNNING -> PAUSED: the dispatcher skips its messages at once; a worker then holds them."""
+    campaign = _transition(campaign, {Status.RUNNING}, Status.PAUSED, "pause")
+    enqueue_message_sync(campaign_id=campaign.pk)
+    return campaign
 
 
 def campaign_resume(*, campaign: Campaign) -> Campaign:
+    """PAUSED -> RUNNING: a worker releases its held messages to the dispatcher."""
     campaign = _transition(campaign, {Status.PAUSED}, Status.RUNNING, "resume")
+    enqueue_message_sync(campaign_id=campaign.pk)
     if campaign.fanout_completed_at is None:
         transaction.on_commit(lambda: enqueue_fan_out(campaign_id=campaign.pk))
     return campaign
@@ -162,14 +167,16 @@ def campaign_resume(*, campaign: Campaign) -> Campaign:
 
 @transaction.atomic
 def campaign_cancel(*, campaign: Campaign) -> Campaign:
-    """Any campaign not yet finished -> CANCELLED; every still-QUEUED message becomes CANCELLED."""
+    """Any campaign not yet finished -> CANCELLED; a worker then cancels its still-QUEUED messages.
+
+    The dispatcher never claims a cancelled campaign's messages, so they are as good as cancelled
+    from this moment; turning 200,000 of them CANCELLED takes seconds, too long for a request.
+    """
     campaign = _transition(
         campaign, {Status.DRAFT, Status.SCHEDULED, Status.RUNNING, Status.PAUSED}, Status.CANCELLED, "cancel"
     )
     now = timezone.now()
-    Message.objects.filter(campaign=campaign, status=Message.Status.QUEUED).update(
-        status=Message.Status.CANCELLED, error="The campaign was cancelled.", updated_at=now
-    )
+    enqueue_message_sync(campaign_id=campaign.pk)
     Campaign.objects.filter(pk=campaign.pk).update(completed_at=now)
     campaign.completed_at = now
     return campaign

@@ -9,12 +9,18 @@ from django.utils import timezone
 
 from campaigns import services
 from campaigns.fanout import ACTIVE, STALL, campaign_fan_out
+from campaigns.message_sync import campaign_sync_messages, campaigns_with_stranded_holds
 from campaigns.models import Campaign
 
 
 def fan_out(campaign_id: int) -> dict | None:
     result = campaign_fan_out(campaign_id=campaign_id)
     return asdict(result) if result else None
+
+
+def sync_messages(campaign_id: int) -> int:
+    """Queued by pause, resume and cancel: hold, release or cancel the campaign's QUEUED messages."""
+    return campaign_sync_messages(campaign_id=campaign_id)
 
 
 def import_finished(import_job_id: int) -> list[int]:
@@ -39,5 +45,9 @@ def tick() -> dict:
     )
     for campaign_id in stalled:
         services.enqueue_fan_out(campaign_id=campaign_id)
+    # A resume whose sync task was lost would leave its messages held for ever.
+    released = {
+        campaign_id: campaign_sync_messages(campaign_id=campaign_id) for campaign_id in campaigns_with_stranded_holds()
+    }
     completed = services.campaigns_complete_finished()
-    return {"started": started, "fan_out_requeued": stalled, "completed": completed}
+    return {"started": started, "fan_out_requeued": stalled, "released_holds": released, "completed": completed}

@@ -84,7 +84,9 @@ def claim_due(*, worker: str, limit: int, now: datetime | None = None) -> list[C
     """Claim up to `limit` due QUEUED messages, oldest first, in one statement."""
     now = now or timezone.now()
     due = (
-        Message.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now)
+        # held=False matches message_due_idx, which leaves out paused campaigns' messages; the campaign
+        # status is still checked, for the moments before a pause's messages are held.
+        Message.objects.filter(status=Status.QUEUED, held=False, next_attempt_at__lte=now)
         .exclude(campaign__status__in=HELD_CAMPAIGN_STATUSES)
         .order_by("next_attempt_at")
         .values("id")[:limit]

@@ -91,6 +91,9 @@ class Message(models.Model):
     claimed_by = models.CharField(max_length=100, blank=True, default="")
     # Set when a lease expired: the worker that held it may have sent it, so ask the gateway first.
     verify_before_send = models.BooleanField(default=False)
+    # Its campaign is paused: out of the dispatcher's index, so a paused backlog costs claims nothing.
+    # Only a hint kept in step with the campaign by campaigns.message_sync; the claim still checks the campaign.
+    held = models.BooleanField(default=False)
     gateway_message_id = models.CharField(max_length=100, blank=True, default="")
     parts_count = models.PositiveSmallIntegerField(default=1)
     error = models.TextField(blank=True, default="")
@@ -104,11 +107,14 @@ class Message(models.Model):
         ordering = ["-id"]
         indexes = [
             # The dispatcher's claim: due QUEUED messages, oldest first. Partial, so
-            # it holds only the waiting messages, not the millions already sent.
-            models.Index(fields=["next_attempt_at"], condition=Q(status="QUEUED"), name="message_due_idx"),
+            # it holds only the waiting messages, not the millions already sent nor those held.
+            models.Index(fields=["next_attempt_at"], condition=Q(status="QUEUED", held=False), name="message_due_idx"),
+            # Held messages of one campaign, found again when it resumes.
+            models.Index(fields=["campaign"], condition=Q(status="QUEUED", held=True), name="message_held_idx"),
             # Expired leases, looked for by the safety-net sweep.
             models.Index(fields=["lease_expires_at"], condition=Q(status="SENDING"), name="message_lease_idx"),
-            models.Index(fields=["campaign", "status"], name="message_campaign_status_idx"),
+            # A campaign's stats (counts and parts by status) read from the index alone, without the rows.
+            models.Index(fields=["campaign", "status"], include=["parts_count"], name="message_campaign_status_idx"),
             # A campaign's current send rate: its messages sent in the last minute.
             models.Index(fields=["campaign", "sent_at"], name="message_campaign_sent_idx"),
             models.Index(fields=["owner", "-id"], name="message_owner_id_idx"),

@@ -114,6 +114,7 @@ def test_a_fan_out_stops_at_the_next_batch_when_the_campaign_is_cancelled(user, 
     result = campaign_fan_out(campaign_id=campaign.pk, on_batch=cancel_after_first_batch)
 
     assert result.recipients == 2  # the second batch was read, then refused
+    tasks.sync_messages(campaign.pk)  # queued by the cancel
     assert list(Message.objects.values_list("status", flat=True)) == [Message.Status.CANCELLED]
 
 

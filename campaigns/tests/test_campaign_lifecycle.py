@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 from django_q.models import OrmQ
 
-from campaigns import services
+from campaigns import services, tasks
 from campaigns.fanout import campaign_fan_out
 from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory
@@ -109,20 +109,27 @@ def test_pause_and_resume(api, draft):
     assert (paused.json()["status"], resumed.json()["status"]) == ("PAUSED", "RUNNING")
 
 
-def test_cancel_turns_every_queued_message_cancelled_and_leaves_the_rest(api, draft):
+def test_cancel_turns_every_queued_message_cancelled_and_leaves_the_rest(
+    api, draft, django_capture_on_commit_callbacks
+):
     services.campaign_start(campaign=draft)
     campaign_fan_out(campaign_id=draft.pk)
     sent = Message.objects.filter(campaign=draft).first()
     Message.objects.filter(pk=sent.pk).update(status=Message.Status.SENT)
+    OrmQ.objects.all().delete()
 
-    response = api.post(f"/api/v1/campaigns/{draft.pk}/cancel")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(f"/api/v1/campaigns/{draft.pk}/cancel")
 
     assert response.status_code == 200
-    statuses = dict(Message.objects.filter(campaign=draft).values_list("phone", "status"))
-    assert sorted(statuses.values()) == ["CANCELLED", "CANCELLED", "SENT"]
     draft.refresh_from_db()
     assert draft.status == S.CANCELLED
     assert draft.completed_at
+    # The request moves the campaign; a worker cancels its messages.
+    assert [q.func() for q in OrmQ.objects.all()] == ["campaigns.tasks.sync_messages"]
+    assert tasks.sync_messages(draft.pk) == 2
+    statuses = dict(Message.objects.filter(campaign=draft).values_list("phone", "status"))
+    assert sorted(statuses.values()) == ["CANCELLED", "CANCELLED", "SENT"]
 
 
 def test_cancel_leaves_other_campaigns_and_direct_messages_alone(api, user, draft):
@@ -131,6 +138,7 @@ def test_cancel_leaves_other_campaigns_and_direct_messages_alone(api, user, draf
     MessageFactory(owner=user)
 
     api.post(f"/api/v1/campaigns/{draft.pk}/cancel")
+    tasks.sync_messages(draft.pk)
 
     assert not Message.objects.filter(status=Message.Status.CANCELLED).exists()
 

@@ -1,0 +1,61 @@
+"""Bring a campaign's QUEUED messages in step with its status, in a worker rather than the request.
+
+A paused campaign's messages are marked `held`, which takes them out of the
+dispatcher's claim index; resuming clears the mark; cancelling turns them
+CANCELLED. Changing 200,000 rows takes seconds, so the request only moves the
+campaign and queues this; until it has run, the claim's own check of the
+campaign status keeps a paused or cancelled campaign quiet.
+"""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from campaigns.models import Campaign
+from messaging.models import Message
+from messaging.services import kick_dispatcher
+
+SYNC_TASK = "campaigns.tasks.sync_messages"
+CANCELLED_ERROR = "The campaign was cancelled."
+# First key of the advisory lock that runs one sync per campaign at a time (the second is the campaign id).
+LOCK_NAMESPACE = 0x5C_4D_53  # "\\MS"
+
+
+def enqueue_message_sync(*, campaign_id: int) -> None:
+    """Queue a sync once the caller's transaction commits, so the task reads the new status."""
+    transaction.on_commit(lambda: async_task(SYNC_TASK, campaign_id, group="campaigns"))
+
+
+def campaign_sync_messages(*, campaign_id: int) -> int:
+    """Cancel the QUEUED messages of a cancelled campaign, hold those of a paused one, release those
+    of any other; how many changed.
+
+    Safe to run twice or at once: syncs of one campaign take turns, and each reads the campaign's
+    status only once it holds the turn, so the one after the last status change always wins.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":  # SQLite runs one writer at a time anyway
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, campaign_id])
+        status = Campaign.objects.filter(pk=campaign_id).values_list("status", flat=True).first()
+        if status is None:
+            return 0
+        queued = Message.objects.filter(campaign_id=campaign_id, status=Message.Status.QUEUED)
+        if status == Campaign.Status.CANCELLED:
+            return queued.update(status=Message.Status.CANCELLED, error=CANCELLED_ERROR, updated_at=timezone.now())
+        hold = status == Campaign.Status.PAUSED
+        moved = queued.filter(held=not hold).update(held=hold)
+    if moved and not hold:
+        kick_dispatcher()
+    return moved
+
+
+def campaigns_with_stranded_holds() -> list[int]:
+    """Running campaigns that still have held messages: a sync task was lost after a resume."""
+    held = Message.objects.filter(campaign=OuterRef("pk"), status=Message.Status.QUEUED, held=True)
+    return list(
+        Campaign.objects.filter(status=Campaign.Status.RUNNING).filter(Exists(held)).values_list("pk", flat=True)
+    )
