@@ -119,7 +119,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 Q_CLUSTER = {
-    "name": "inboxerr",
+    # Q_CLUSTER_NAME is django-q2's own variable; read here too, because django-q2 fails at start-up
+    # (KeyError: ALT_CLUSTERS) when it differs from this name. Nodes sharing a Redis need their own.
+    "name": env.str("Q_CLUSTER_NAME", default="inboxerr"),
     "workers": env.int("Q_WORKERS", default=2),
     # A task is killed after `timeout`; the broker hands an unacknowledged task out
     # again after `retry`, which therefore must exceed the timeout. Tasks are safe
@@ -240,6 +242,8 @@ SMS_RETRY_MAX_SECONDS = env.int("SMS_RETRY_MAX_SECONDS", default=3600)
 SMS_DISPATCH_BATCH = env.int("SMS_DISPATCH_BATCH", default=200)
 SMS_CONCURRENCY = env.int("SMS_CONCURRENCY", default=100)
 SMS_DISPATCH_SECONDS = env.int("SMS_DISPATCH_SECONDS", default=50)
+# Dispatchers running at once across every node (PostgreSQL): a backlog recruits up to this many.
+SMS_DISPATCHERS = env.int("SMS_DISPATCHERS", default=4)
 # After the gateway refuses our credentials, dispatching pauses this long before trying again.
 SMS_AUTH_RETRY_SECONDS = env.int("SMS_AUTH_RETRY_SECONDS", default=300)
 

@@ -16,12 +16,15 @@ import os
 import random
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
+from typing import TypeVar
 from uuid import UUID
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -44,6 +47,9 @@ log = logging.getLogger(__name__)
 Status = Message.Status
 # Campaign statuses whose messages wait (a lookup through the relation: messaging never imports campaigns).
 HELD_CAMPAIGN_STATUSES = ("PAUSED", "CANCELLED")
+# How long a dispatcher waits for a lost database (a restart, a failover) before giving up its run.
+DB_OUTAGE_SECONDS = 60
+T = TypeVar("T")
 
 
 def worker_name() -> str:
@@ -132,12 +138,21 @@ def cancel_messages_of_cancelled_campaigns() -> int:
 # --- The loop -----------------------------------------------------------------------
 
 
-def dispatch(*, worker: str | None = None, seconds: float | None = None, backend: BaseBackend | None = None):
-    """Send due messages until none is due, the time budget is spent, or the gateway refuses our credentials."""
+def dispatch(
+    *,
+    worker: str | None = None,
+    seconds: float | None = None,
+    backend: BaseBackend | None = None,
+    on_full_batch: Callable[[], None] | None = None,
+):
+    """Send due messages until none is due, the time budget is spent, or the gateway refuses our credentials.
+
+    `on_full_batch` is called once, the first time a claim fills a whole batch: more may be waiting.
+    """
     worker = worker or worker_name()
     backend = backend or get_backend()
     report = DispatchReport()
-    if auth_recently_refused():
+    if _riding_out_db_outage(auth_recently_refused):
         report.stopped = "auth"
         log.error("dispatcher: not sending, the gateway refused our credentials; fix them (see /healthz)")
         return report
@@ -153,12 +168,15 @@ def dispatch(*, worker: str | None = None, seconds: float | None = None, backend
                     report.stopped = "time"
                     break
                 started = time.monotonic()
-                claimed = claim_due(worker=worker, limit=batch_size)
+                claimed = _riding_out_db_outage(partial(claim_due, worker=worker, limit=batch_size))
                 if not claimed:
                     report.stopped = "idle"
                     break
                 report.claimed += len(claimed)
                 report.batches += 1
+                if on_full_batch and len(claimed) == batch_size:
+                    on_full_batch()
+                    on_full_batch = None
                 if not _process(claimed, runner=runner, backend=backend, worker=worker, limiter=limiter, report=report):
                     report.stopped = "auth"
                     break
@@ -171,7 +189,7 @@ def dispatch(*, worker: str | None = None, seconds: float | None = None, backend
 
 def _process(claimed: list[Claimed], *, runner: asyncio.Runner, backend, worker, limiter, report) -> bool:
     """Check the doubtful ones with the gateway, send the rest, record everything. False: credentials refused."""
-    to_send = _drop_opted_out(claimed, worker)
+    to_send = _riding_out_db_outage(partial(_drop_opted_out, claimed, worker))
     doubtful = [c for c in to_send if c.verify_before_send]
     if doubtful:
         unknown, refused = _settle_doubtful(doubtful, runner, backend, worker, report)
@@ -194,9 +212,11 @@ def _process(claimed: list[Claimed], *, runner: asyncio.Runner, backend, worker,
         to_send = to_send[len(chunk) :]
         # Renew the leases right before sending, and send only what this worker still holds: a lease
         # that ran out while waiting (rate limit, slow checks) may belong to another worker by now.
-        chunk = _renew_leases(chunk, worker)
+        chunk = _riding_out_db_outage(partial(_renew_leases, chunk, worker))
         results = runner.run(backend.send_batch([c.outgoing() for c in chunk], concurrency=settings.SMS_CONCURRENCY))
-        if not _record(chunk, results, backend=backend, worker=worker, report=report):
+        # The gateway has these now: losing the database here must not lose what it answered.
+        record = partial(_record, chunk, results, backend=backend, worker=worker, report=report)
+        if not _riding_out_db_outage(record):
             _release(to_send, worker)  # not sent at all: back in the queue untouched
             return False
     return True
@@ -377,6 +397,31 @@ def _release(claims: list[Claimed], worker: str) -> None:
             next_attempt_at=now + timedelta(seconds=settings.SMS_AUTH_RETRY_SECONDS),
             updated_at=now,
         )
+
+
+# --- A lost database ------------------------------------------------------------------
+
+
+def _riding_out_db_outage(step: Callable[[], T]) -> T:
+    """Run a database step, reconnecting and trying again while the database cannot be reached.
+
+    Django drops a broken connection only between requests (and django-q2 between tasks), but one
+    dispatch run lasts many batches: without this, a PostgreSQL restart would end the run with messages
+    sent and not recorded, left SENDING until their leases expire. Only steps that are safe to repeat
+    come here: each writes in one transaction, or in updates that hold only while this worker owns the message.
+    """
+    give_up = time.monotonic() + DB_OUTAGE_SECONDS
+    pause = 0.1
+    while True:
+        try:
+            return step()
+        except (OperationalError, InterfaceError) as exc:
+            if connection.in_atomic_block or time.monotonic() + pause > give_up:
+                raise
+            log.warning("dispatcher: lost the database (%s); trying again in %.1f s", str(exc).strip(), pause)
+            connection.close()
+            time.sleep(pause)
+            pause = min(pause * 2, 2)
 
 
 # --- Gateway health and rate ----------------------------------------------------------

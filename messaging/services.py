@@ -29,6 +29,7 @@ Status = Message.Status
 MAX_BATCH = 1000
 # At most one dispatch task is queued per this many seconds, however many messages are queued.
 KICK_DEBOUNCE_SECONDS = 1
+DISPATCH_TASK = "messaging.tasks.dispatch"
 
 
 class InvalidRecipients(InboxerrException):
@@ -58,7 +59,7 @@ def kick_dispatcher() -> None:
 
 def _enqueue_dispatch() -> None:
     if cache.add("messaging:dispatch-kick", 1, timeout=KICK_DEBOUNCE_SECONDS):
-        async_task("messaging.tasks.dispatch", group="dispatch")
+        async_task(DISPATCH_TASK, group="dispatch")
 
 
 # --- Queuing --------------------------------------------------------------------------
