@@ -35,8 +35,13 @@ class CampaignAdmin(admin.ModelAdmin):
     list_select_related = ["owner", "template", "import_job"]
     raw_id_fields = ["owner", "template", "import_job"]
     date_hierarchy = "created_at"
+    # Written by the lifecycle and the fan-out only: an edit here would change what a running campaign sends
+    # (frozen_content) or make its fan-out look finished or stalled.
     readonly_fields = [
         "status",
+        "frozen_content",
+        "fanout_heartbeat_at",
+        "fanout_completed_at",
         "progress",
         "breakdown",
         "failure_reason",
