@@ -13,32 +13,19 @@ every message DELIVERED and no id sent twice.
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from campaigns.models import Campaign
-from campaigns.services import campaign_create, campaign_start
-from imports.models import Contact
-from imports.tests.factories import ImportJobFactory
+from campaigns.services import campaign_start
 from messaging.models import Message
-from messaging.simulator import SimulatorConfig, SimulatorThread
-from tests.cluster import REDIS_URL, Node, database_url, flush_redis, node_environment, use_broker, wait_until
+from tests.campaign_nodes import draft_campaign, gateway_for_nodes
+from tests.cluster import Node, wait_until
 
 KEY = "qcluster-fault-signing-key"
 MESSAGES = 5000
 LEASE_SECONDS = 3
-
-
-def draft_campaign(owner, contacts: int) -> Campaign:
-    """A DRAFT campaign on a finished import of `contacts` contacts, with a merge field to render."""
-    job = ImportJobFactory(owner=owner, total_rows=contacts, imported_rows=contacts)
-    Contact.objects.bulk_create(
-        Contact(import_job=job, owner=owner, phone=f"+4475{i:08d}", name=f"Contact {i}", row_number=i + 2)
-        for i in range(contacts)
-    )
-    return campaign_create(owner=owner, name="Node failure", message_content="Hello {{ name }}", import_job=job)
 
 
 def sending() -> int:
@@ -48,21 +35,13 @@ def sending() -> int:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_node_killed_mid_campaign_loses_no_message_and_sends_none_twice(user, live_server, settings, tmp_path):
-    flush_redis(REDIS_URL)
     settings.SMS_WEBHOOK_SIGNING_KEY = KEY
-    campaign = draft_campaign(user, MESSAGES)
-    config = SimulatorConfig(port=0, latency_ms=50, webhook_delay_ms=5, signing_key=KEY,
-                             webhook_urls=[f"{live_server.url}/api/v1/webhooks/android"])  # fmt: skip
-    (tmp_path / "metrics").mkdir()
+    campaign = draft_campaign(user, MESSAGES, name="Node failure", phone_prefix="+4475")
 
-    with SimulatorThread(config) as gateway, use_broker(REDIS_URL):
-        env = node_environment(
-            database_url=database_url(connection.settings_dict),
-            redis_url=REDIS_URL,
-            gateway_url=gateway.url,
-            SMS_LEASE_SECONDS=str(LEASE_SECONDS),
-            PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
-        )
+    with gateway_for_nodes(live_server.url, tmp_path, signing_key=KEY, SMS_LEASE_SECONDS=str(LEASE_SECONDS)) as (
+        gateway,
+        env,
+    ):
         with Node("node", env, log_dir=tmp_path) as node:
             campaign_start(campaign=campaign)
 

@@ -11,37 +11,15 @@ that claimed it (host:pid), which tells which node sent it.
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 from django.db.models import Count
 
-from campaigns.models import Campaign
-from campaigns.services import campaign_create, campaign_start
-from imports.models import Contact
-from imports.tests.factories import ImportJobFactory
+from campaigns.services import campaign_start
 from messaging.models import Message
-from messaging.simulator import SimulatorConfig, SimulatorThread
-from tests.cluster import (
-    REDIS_URL,
-    Node,
-    database_url,
-    flush_redis,
-    node_environment,
-    use_broker,
-    wait_until,
-    worker_pid,
-)
+from tests.campaign_nodes import draft_campaign, gateway_for_nodes
+from tests.cluster import Node, wait_until, worker_pid
 
 KEY = "two-clusters-signing-key"
 MESSAGES = 3000
-
-
-def draft_campaign(owner, contacts: int) -> Campaign:
-    job = ImportJobFactory(owner=owner, total_rows=contacts, imported_rows=contacts)
-    Contact.objects.bulk_create(
-        Contact(import_job=job, owner=owner, phone=f"+4476{i:08d}", name=f"Contact {i}", row_number=i + 2)
-        for i in range(contacts)
-    )
-    return campaign_create(owner=owner, name="Two nodes", message_content="Hello {{ name }}", import_job=job)
 
 
 @pytest.mark.postgres
@@ -49,20 +27,10 @@ def draft_campaign(owner, contacts: int) -> Campaign:
 def test_two_nodes_share_a_campaign_without_sending_a_message_twice_or_losing_one(
     user, live_server, settings, tmp_path
 ):
-    flush_redis(REDIS_URL)
     settings.SMS_WEBHOOK_SIGNING_KEY = KEY
-    campaign = draft_campaign(user, MESSAGES)
-    config = SimulatorConfig(port=0, latency_ms=50, webhook_delay_ms=5, signing_key=KEY,
-                             webhook_urls=[f"{live_server.url}/api/v1/webhooks/android"])  # fmt: skip
-    (tmp_path / "metrics").mkdir()
+    campaign = draft_campaign(user, MESSAGES, name="Two nodes", phone_prefix="+4476")
 
-    with SimulatorThread(config) as gateway, use_broker(REDIS_URL):
-        env = node_environment(
-            database_url=database_url(connection.settings_dict),
-            redis_url=REDIS_URL,
-            gateway_url=gateway.url,
-            PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
-        )
+    with gateway_for_nodes(live_server.url, tmp_path, signing_key=KEY) as (gateway, env):
         with Node("a", env, log_dir=tmp_path) as a, Node("b", env, log_dir=tmp_path) as b:
             campaign_start(campaign=campaign)
             delivered = wait_until(lambda: Message.objects.filter(status="DELIVERED").count() == MESSAGES, seconds=120)
