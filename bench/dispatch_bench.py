@@ -100,10 +100,10 @@ def queue_messages(count: int) -> None:
     )
     sql(
         "INSERT INTO messaging_message (id, owner_id, phone, content, variables, status, attempts, next_attempt_at, "
-        "claimed_by, gateway_message_id, parts_count, error, verify_before_send, created_at, updated_at) "
+        "claimed_by, gateway_message_id, parts_count, error, verify_before_send, held, created_at, updated_at) "
         "SELECT gen_random_uuid(), (SELECT id FROM auth_user WHERE username = 'bench'), "
         "'+4474' || lpad(n::text, 8, '0'), "
-        "'Benchmark message ' || n, '{}', 'QUEUED', 0, now(), '', '', 1, '', false, now(), now() "
+        "'Benchmark message ' || n, '{}', 'QUEUED', 0, now(), '', '', 1, '', false, false, now(), now() "
         "FROM generate_series(1, %s) AS n",
         [count],
     )

@@ -80,9 +80,9 @@ def bare_insert(campaign, job) -> float:
         cursor.execute(
             "INSERT INTO messaging_message (id, owner_id, campaign_id, contact_id, import_job_id, phone, content, "
             "variables, status, attempts, next_attempt_at, claimed_by, gateway_message_id, parts_count, error, "
-            "verify_before_send, created_at, updated_at) "
+            "verify_before_send, held, created_at, updated_at) "
             "SELECT gen_random_uuid(), owner_id, %s, id, import_job_id, phone, 'Hi there, your order ships.', "
-            "variables, 'QUEUED', 0, now(), '', '', 1, '', false, now(), now() "
+            "variables, 'QUEUED', 0, now(), '', '', 1, '', false, false, now(), now() "
             "FROM imports_contact WHERE import_job_id = %s",
             [campaign.pk, job.pk],
         )
