@@ -17,7 +17,8 @@ once) and lost messages (not SENT), and counts the messages each node sent
 (Message.claimed_by holds the dispatcher's pid, which belongs to one node's
 process group). How many dispatchers share the work is the product's own
 doing: a dispatcher that claims a full batch recruits another, up to
-SMS_DISPATCHERS (4) across all nodes. Writes bench/out/scale_bench.json.
+SMS_DISPATCHERS across all nodes, which the benchmark sets to `--dispatchers`
+(4: every worker of two nodes). Writes bench/out/scale_bench.json.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def draft_campaign(messages: int):
     return campaign_create(owner=owner, name="Scale bench", message_content="Hello {{ name }}", import_job=job)
 
 
-def run(*, messages: int, nodes: int, workers: int, latency_ms: int, redis_url: str) -> dict:
+def run(*, messages: int, nodes: int, workers: int, dispatchers: int, latency_ms: int, redis_url: str) -> dict:
     from django.db.models import Count
 
     from campaigns.services import campaign_start
@@ -118,7 +119,8 @@ def run(*, messages: int, nodes: int, workers: int, latency_ms: int, redis_url: 
     (logs / "metrics").mkdir()
     env = node_environment(
         database_url=DB_URL, redis_url=redis_url, gateway_url=f"http://127.0.0.1:{port}",
-        Q_WORKERS=str(workers), PROMETHEUS_MULTIPROC_DIR=str(logs / "metrics"), **BENCH_ENV,
+        Q_WORKERS=str(workers), SMS_DISPATCHERS=str(dispatchers), PROMETHEUS_MULTIPROC_DIR=str(logs / "metrics"),
+        **BENCH_ENV,
     )  # fmt: skip
     gateway = subprocess.Popen(
         [sys.executable, "manage.py", "fake_gateway", "--port", str(port), "--latency-ms", str(latency_ms),
@@ -181,14 +183,15 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--nodes", default="1,2", help="Node counts to run, comma-separated.")
     parser.add_argument("--workers", type=int, default=2, help="Q_WORKERS of every node.")
+    parser.add_argument("--dispatchers", type=int, default=4, help="SMS_DISPATCHERS: dispatchers at once, all nodes.")
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/5", help="Flushed at every run: its own db.")
     args = parser.parse_args()
     setup_database(args.redis_url)
 
     results = [
-        run(messages=args.messages, nodes=int(n), workers=args.workers, latency_ms=args.latency_ms,
-            redis_url=args.redis_url)
+        run(messages=args.messages, nodes=int(n), workers=args.workers, dispatchers=args.dispatchers,
+            latency_ms=args.latency_ms, redis_url=args.redis_url)
         for n in args.nodes.split(",")
     ]  # fmt: skip
     one = next((r for r in results if r["nodes"] == 1), None)

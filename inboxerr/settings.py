@@ -122,7 +122,8 @@ Q_CLUSTER = {
     # Q_CLUSTER_NAME is django-q2's own variable; read here too, because django-q2 fails at start-up
     # (KeyError: ALT_CLUSTERS) when it differs from this name. Nodes sharing a Redis need their own.
     "name": env.str("Q_CLUSTER_NAME", default="inboxerr"),
-    "workers": env.int("Q_WORKERS", default=2),
+    # Three: with SMS_DISPATCHERS' default of two sending, one worker stays free for imports and fan-outs.
+    "workers": env.int("Q_WORKERS", default=3),
     # A task is killed after `timeout`; the broker hands an unacknowledged task out
     # again after `retry`, which therefore must exceed the timeout. Tasks are safe
     # to run twice: the database rows, not the queue, hold the truth.
@@ -242,8 +243,9 @@ SMS_RETRY_MAX_SECONDS = env.int("SMS_RETRY_MAX_SECONDS", default=3600)
 SMS_DISPATCH_BATCH = env.int("SMS_DISPATCH_BATCH", default=200)
 SMS_CONCURRENCY = env.int("SMS_CONCURRENCY", default=100)
 SMS_DISPATCH_SECONDS = env.int("SMS_DISPATCH_SECONDS", default=50)
-# Dispatchers running at once across every node (PostgreSQL): a backlog recruits up to this many.
-SMS_DISPATCHERS = env.int("SMS_DISPATCHERS", default=4)
+# Dispatchers running at once across every node (PostgreSQL): a backlog recruits up to this many. Each holds
+# a worker for up to SMS_DISPATCH_SECONDS, so keep it below the workers of all nodes together.
+SMS_DISPATCHERS = env.int("SMS_DISPATCHERS", default=2)
 # After the gateway refuses our credentials, dispatching pauses this long before trying again.
 SMS_AUTH_RETRY_SECONDS = env.int("SMS_AUTH_RETRY_SECONDS", default=300)
 

@@ -30,7 +30,10 @@ def test_two_nodes_share_a_campaign_without_sending_a_message_twice_or_losing_on
     settings.SMS_WEBHOOK_SIGNING_KEY = KEY
     campaign = draft_campaign(user, MESSAGES, name="Two nodes", phone_prefix="+4476")
 
-    with gateway_for_nodes(live_server.url, tmp_path, signing_key=KEY) as (gateway, env):
+    # Two workers a node and four dispatchers: once one node's workers are all sending, the next recruit
+    # can only be taken by the other node.
+    nodes = gateway_for_nodes(live_server.url, tmp_path, signing_key=KEY, Q_WORKERS="2", SMS_DISPATCHERS="4")
+    with nodes as (gateway, env):
         with Node("a", env, log_dir=tmp_path) as a, Node("b", env, log_dir=tmp_path) as b:
             campaign_start(campaign=campaign)
             delivered = wait_until(lambda: Message.objects.filter(status="DELIVERED").count() == MESSAGES, seconds=120)
