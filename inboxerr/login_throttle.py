@@ -1,13 +1,19 @@
-"""Failed password logins, counted per username and per client address.
+"""Password logins, counted per username and address together, and per address.
 
-After LOGIN_THROTTLE_FAILURES failures within LOGIN_THROTTLE_WINDOW_SECONDS, that
-username, and that address, get no further password check until the window
-(counted from the first failure) ends. The counts live in the cache, which is
-Redis when REDIS_URL is set, so every web node sees the same ones.
+A username tried LOGIN_THROTTLE_FAILURES times from one address without success
+within LOGIN_THROTTLE_WINDOW_SECONDS (counted from the first try) gets no further
+password check from that address until the window ends; an address gets
+ADDRESS_FACTOR times as many tries, over all usernames. A username is never
+locked for everyone: then anybody could keep an admin out by failing on purpose.
+Tries are counted before the password is checked, so guesses sent at once
+cannot all slip in under the limit; a right password clears its username's
+count from that address. The counts live in the cache, which is Redis when
+REDIS_URL is set, so every web node sees the same ones.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 
@@ -20,58 +26,61 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from rest_framework.throttling import BaseThrottle
 
-KEY_PREFIX = "login-failures"
+KEY_PREFIX = "login-tries"
+# An address (an office, a NAT) is shared by people who each mistype now and then.
+ADDRESS_FACTOR = 4
 
 
-def client_address(request) -> str | None:
+def client_address(request) -> str:
     """The client's address as DRF's throttles read it (X-Forwarded-For only through NUM_PROXIES proxies)."""
-    if request is None:
-        return None
-    return BaseThrottle().get_ident(request) or None
+    return (BaseThrottle().get_ident(request) if request is not None else None) or "unknown"
 
 
-def _key(kind: str, value: str) -> str:
+def _key(*parts: str) -> str:
     # Hashed: any username or address makes a short key that every cache backend accepts.
-    return f"{KEY_PREFIX}:{kind}:{hashlib.sha256(value.encode()).hexdigest()}"
+    return f"{KEY_PREFIX}:{hashlib.sha256(chr(0).join(parts).encode()).hexdigest()}"
 
 
-def _keys(*, username: str | None, address: str | None) -> list[str]:
-    keys = []
-    if username:
-        # "Alice" and "alice" share a count, so changing case buys an attacker nothing.
-        keys.append(_key("username", username.casefold()))
-    if address:
-        keys.append(_key("address", address))
-    return keys
-
-
-def login_is_locked(*, username: str | None, address: str | None) -> bool:
+def _limits(*, username: str, address: str) -> dict[str, int]:
+    """Each count that applies to this login, with its limit."""
     limit = settings.LOGIN_THROTTLE_FAILURES
-    if not limit:
-        return False
-    counts = cache.get_many(_keys(username=username, address=address))
-    return any(count >= limit for count in counts.values())
+    # "Alice" and "alice" share a count, so changing case buys an attacker nothing.
+    return {_key("pair", username.casefold(), address): limit, _key("address", address): limit * ADDRESS_FACTOR}
 
 
-def login_failure_record(*, username: str | None, address: str | None) -> None:
+def login_is_locked(*, username: str, address: str) -> bool:
     if not settings.LOGIN_THROTTLE_FAILURES:
-        return
-    window = settings.LOGIN_THROTTLE_WINDOW_SECONDS
-    for key in _keys(username=username, address=address):
-        # add() starts the window at the first failure; later failures only count, never extend it.
-        if cache.add(key, 1, timeout=window):
-            continue
-        try:
-            cache.incr(key)
-        except ValueError:  # the window ended between add() and incr()
-            cache.add(key, 1, timeout=window)
+        return False
+    limits = _limits(username=username, address=address)
+    counts = cache.get_many(list(limits))
+    return any(count >= limits[key] for key, count in counts.items())
 
 
-def login_failures_reset(*, username: str | None) -> None:
-    """Forget a username's failures once its password is right; the address's count stays."""
-    keys = _keys(username=username, address=None)
-    if keys:
-        cache.delete_many(keys)
+def login_try_counted(*, username: str, address: str) -> bool:
+    """Count one try; False if it is over a limit (the password must not be checked)."""
+    if not settings.LOGIN_THROTTLE_FAILURES:
+        return True
+    within = True
+    for key, limit in _limits(username=username, address=address).items():
+        # add() starts the window at the first try; later tries only count, never extend it.
+        if cache.add(key, 1, timeout=settings.LOGIN_THROTTLE_WINDOW_SECONDS):
+            count = 1
+        else:
+            try:
+                count = cache.incr(key)
+            except ValueError:  # the window ended between add() and incr()
+                cache.add(key, 1, timeout=settings.LOGIN_THROTTLE_WINDOW_SECONDS)
+                count = 1
+        within = within and count <= limit
+    return within
+
+
+def login_succeeded(*, username: str, address: str) -> None:
+    """A right password: forget this username's tries from this address, and this try of the address."""
+    pair, by_address = list(_limits(username=username, address=address))
+    cache.delete(pair)
+    with contextlib.suppress(ValueError):  # its window has just ended
+        cache.decr(by_address)
 
 
 def locked_message() -> str:
@@ -83,7 +92,7 @@ def locked_message() -> str:
 
 
 class ThrottledModelBackend(ModelBackend):
-    """Django's username and password check, refused outright while the username or address is locked.
+    """Django's username and password check, refused outright while the username and address are locked.
 
     Being the backend, it holds for every way in: the admin, the browsable API's
     login and the API token endpoint.
@@ -95,14 +104,14 @@ class ThrottledModelBackend(ModelBackend):
         if username is None or password is None:
             return None  # not a password login: nothing to count
         address = client_address(request)
+        # PermissionDenied makes authenticate() stop here, before any password hashing.
         if login_is_locked(username=username, address=address):
-            # PermissionDenied makes authenticate() stop here, before any password hashing.
+            raise PermissionDenied(locked_message())
+        if not login_try_counted(username=username, address=address):
             raise PermissionDenied(locked_message())
         user = super().authenticate(request, username=username, password=password, **kwargs)
-        if user is None:
-            login_failure_record(username=username, address=address)
-        else:
-            login_failures_reset(username=username)
+        if user is not None:
+            login_succeeded(username=username, address=address)
         return user
 
 
@@ -110,7 +119,7 @@ class ThrottledLoginFormMixin:
     """Says why a locked login is refused, instead of "wrong username or password"."""
 
     def get_invalid_login_error(self):
-        username = self.cleaned_data.get("username")
+        username = self.cleaned_data.get("username") or ""
         if login_is_locked(username=username, address=client_address(self.request)):
             return ValidationError(locked_message(), code="throttled")
         return super().get_invalid_login_error()
