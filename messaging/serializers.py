@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from inboxerr.fields import VariablesField
 from messaging.models import Message, MessageEvent, OptOut, TaskRecord
 from messaging.services import MAX_BATCH
 from templates.models import MessageTemplate
@@ -69,12 +70,12 @@ class _ContentOrTemplate(serializers.Serializer):
 
 class SendSerializer(_ContentOrTemplate):
     phone = serializers.CharField(max_length=40)
-    variables = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False, default=dict)
+    variables = VariablesField(child=serializers.CharField(allow_blank=True), required=False, default=dict)
 
 
 class RecipientSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=40)
-    variables = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False, default=dict)
+    variables = VariablesField(child=serializers.CharField(allow_blank=True), required=False, default=dict)
 
 
 class BatchSerializer(_ContentOrTemplate):

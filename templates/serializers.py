@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from inboxerr.fields import VariablesField
 from templates.models import MessageTemplate
 from templates.segments import GSM_7, UCS_2
 
@@ -21,7 +22,7 @@ class MessageTemplateSerializer(serializers.ModelSerializer):
 
 
 class TemplatePreviewRequestSerializer(serializers.Serializer):
-    variables = serializers.DictField(
+    variables = VariablesField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=False),
         required=False,
         default=dict,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 import pytest
 
@@ -121,6 +122,22 @@ def test_a_nul_in_a_variable_name_is_refused_before_the_database_sees_it(api, be
         "parse_error",
         "JSON parse error - the key 'a\\x00b' holds a NUL character.",
     )
+    assert changed_rows(before) == {}
+
+
+@pytest.mark.parametrize("body_format", ["form", "multipart"])
+def test_a_nul_in_a_variable_name_sent_as_form_fields_is_a_400_naming_the_field(api, before, body_format):
+    # DRF builds the `variables` dict from fields named variables.<name>: the JSON parser never sees these.
+    fields = {"phone": "07400 000001", "content": "Hi", "variables.a\u0000b": "x"}
+    if body_format == "form":
+        response = api.generic("POST", SEND, urlencode(fields), content_type="application/x-www-form-urlencoded")
+    else:
+        response = api.post(SEND, fields, format="multipart")
+
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "invalid"
+    assert error["details"] == {"variables": ["The variable name 'a\\x00b' holds a NUL character."]}
     assert changed_rows(before) == {}
 
 
