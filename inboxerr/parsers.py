@@ -11,8 +11,8 @@ class JSONParser(parsers.JSONParser):
 
     Python's json raises RecursionError (a 500) on deep nesting; a `\\ud83d` escape without its
     pair decodes to a string that cannot be encoded as UTF-8; and PostgreSQL stores no NUL, while
-    DictField checks no keys (the variables field does,
-    for form bodies too: inboxerr/fields.py). NUL in a value is left to the field, which names itself.
+    DictField checks no keys (the variables field does, for form bodies too: inboxerr/fields.py).
+    NUL in a value is left to the field, which names itself.
     (The body's size is checked before parsing, against DATA_UPLOAD_MAX_MEMORY_SIZE: 413.)
     """
 
