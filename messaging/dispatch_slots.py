@@ -5,8 +5,9 @@ a full batch due, it queues one more dispatch task, which takes the next slot
 or, when all are taken, ends at once. So a backlog draws in up to
 SMS_DISPATCHERS dispatchers on whatever worker nodes are free, and a trickle
 keeps one. The slots are PostgreSQL session advisory locks: a dispatcher that
-dies (or loses its connection) frees its slot with its connection, and no
-table row is ever left claiming a slot nobody holds.
+dies frees its slot with its connection, and no table row is ever left
+claiming a slot nobody holds; one that reconnects after losing the database
+takes its slot again.
 
 SQLite is one machine with one writer at a time: there the slots are not kept
 and no extra dispatcher is recruited, as before.
@@ -19,7 +20,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
+from django.db.backends.signals import connection_created
 
 log = logging.getLogger(__name__)
 
@@ -38,20 +40,34 @@ def dispatcher_slot() -> Iterator[int | None]:
         yield 0
         return
     slot = _take_free_slot()
+    if slot is None:
+        yield None
+        return
+
+    def take_it_again(sender, connection, **kwargs):
+        # The dispatcher reconnects after losing the database, and the lock went with the old session.
+        if connection is connections[DEFAULT_DB_ALIAS] and not _try_lock(connection, slot):
+            log.warning("dispatcher: slot %s was taken while the database was away; finishing this run anyway", slot)
+
+    connection_created.connect(take_it_again, weak=False)
     try:
         yield slot
     finally:
-        if slot is not None:
-            _give_back(slot)
+        connection_created.disconnect(take_it_again)
+        _give_back(slot)
 
 
 def _take_free_slot() -> int | None:
-    with connection.cursor() as cursor:
-        for slot in range(max(settings.SMS_DISPATCHERS, 1)):
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, slot])
-            if cursor.fetchone()[0]:
-                return slot
+    for slot in range(max(settings.SMS_DISPATCHERS, 1)):
+        if _try_lock(connection, slot):
+            return slot
     return None
+
+
+def _try_lock(conn, slot: int) -> bool:
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, slot])
+        return cursor.fetchone()[0]
 
 
 def _give_back(slot: int) -> None:

@@ -64,6 +64,22 @@ def test_no_more_slots_than_sms_dispatchers_are_held_at_once(settings):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_dispatcher_that_reconnects_takes_its_slot_again(settings):
+    settings.SMS_DISPATCHERS = 1
+    with dispatcher_slot() as slot:
+        connection.close()  # as the dispatcher does after losing the database: the lock goes with the session
+        connection.ensure_connection()
+        rival = SlotHolder()
+        rival.start()
+        rival.taken.wait(10)
+        rival.release.set()
+        rival.join(10)
+
+    assert slot == 0
+    assert rival.slot is None, "another dispatcher took the slot of one that had only reconnected"
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_dispatch_task_with_every_slot_taken_sends_nothing(settings, user, locmem_gateway):
     settings.SMS_DISPATCHERS = 1
     MessageFactory.create_batch(3, owner=user)
