@@ -1,6 +1,7 @@
 """Pausing holds a campaign's QUEUED messages out of the dispatcher's claim; resuming releases them."""
 
 import threading
+import time
 
 import pytest
 from django.db import connection, transaction
@@ -136,7 +137,9 @@ def test_a_pause_during_a_claim_holds_only_what_the_claim_did_not_take(user):
     services.campaign_pause(campaign=campaign)
     sync_thread = threading.Thread(target=syncer)
     sync_thread.start()
-    assert not sync_done.wait(timeout=0.5)  # it waits for the two rows the claim locked
+    # The sync must be seen waiting on the rows the claim locked, not merely not finished yet.
+    assert wait_for_a_lock_wait(), "the sync never waited for the claim's locks"
+    assert not sync_done.is_set()
     release_claim.set()
     claim_thread.join()
     sync_thread.join()
@@ -165,3 +168,18 @@ def test_a_claim_during_a_sync_neither_waits_nor_takes_a_paused_message(user):
 
     assert [c.id for c in claimed] == [direct.pk]
     assert held_count(campaign) == 4
+
+
+def wait_for_a_lock_wait(seconds: float = 10) -> bool:
+    """Whether another backend of this database comes to wait on a row or transaction lock."""
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.02)
+    return False
