@@ -132,6 +132,9 @@ Q_CLUSTER = {
     "timeout": env.int("Q_TIMEOUT", default=1800),
     "retry": env.int("Q_RETRY", default=1900),
     "max_attempts": 3,
+    # A node takes a task from the broker only when a worker is about to be free: a busy node hoarding
+    # long dispatch tasks would leave another node idle, and what a killed node held in memory is lost.
+    "queue_limit": env.int("Q_QUEUE_LIMIT", default=1),
     "catch_up": False,
     # Workers may start processes of their own (the import parser's phone-number workers).
     "daemonize_workers": False,
