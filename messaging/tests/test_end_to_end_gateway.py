@@ -1,13 +1,12 @@
 """The whole loop through real HTTP: API -> dispatcher -> android backend -> simulated gateway -> signed webhooks."""
 
-import time
-
 import pytest
 from django.core.management import call_command
 
 from messaging import dispatcher
 from messaging.models import Message
 from messaging.simulator import SimulatorConfig, SimulatorThread
+from tests.cluster import wait_until
 
 KEY = "end-to-end-signing-key"
 
@@ -31,15 +30,6 @@ def gateway(settings, live_server):
         yield sim
 
 
-def wait_until(condition, seconds=15):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_is_sent_once_and_delivered_through_the_gateway(api, gateway):
@@ -47,7 +37,7 @@ def test_a_batch_is_sent_once_and_delivered_through_the_gateway(api, gateway):
     queued = api.post("/api/v1/messages/batch", {"content": "Hi", "recipients": recipients}, format="json")
 
     report = dispatcher.dispatch(worker="e2e", seconds=30)
-    delivered = wait_until(lambda: Message.objects.filter(status="DELIVERED").count() == 30)
+    delivered = wait_until(lambda: Message.objects.filter(status="DELIVERED").count() == 30, seconds=15)
 
     assert queued.status_code == 202
     assert report.sent == 30

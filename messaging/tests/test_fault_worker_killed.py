@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from django.db.models import Count
 
 from messaging.models import Message
 from messaging.simulator import SimulatorConfig, SimulatorThread
+from tests.cluster import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "fault-signing-key"
@@ -87,12 +87,3 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(user, l
     assert done, statuses
     assert stats["accepted"] == MESSAGES
     assert stats["duplicate_receipts"] == 0, (stuck, stats["duplicates"][:5])
-
-
-def wait_until(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False

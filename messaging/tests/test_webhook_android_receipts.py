@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from datetime import datetime
 
 import pytest
 
-from messaging import signing
 from messaging.models import Message, MessageEvent
+from messaging.tests.android_webhooks import post_signed
 from messaging.tests.factories import AndroidEventFactory, MessageFactory
 
-URL = "/api/v1/webhooks/android"
 KEY = "test-signing-key"
 S = Message.Status
 SENT_AT = "2025-03-01T10:00:00.000+00:00"
@@ -29,15 +27,7 @@ def signing_key(settings):
 
 
 def post(client, envelope: dict):
-    body = json.dumps(envelope).encode()
-    headers = signing.signed_headers(body, KEY)
-    return client.post(
-        URL,
-        data=body,
-        content_type="application/json",
-        HTTP_X_SIGNATURE=headers["X-Signature"],
-        HTTP_X_TIMESTAMP=headers["X-Timestamp"],
-    )
+    return post_signed(client, envelope, KEY)
 
 
 def receipt(event: str, message_id, **payload) -> dict:

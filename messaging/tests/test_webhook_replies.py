@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from messaging import signing
 from messaging.models import Message, MessageEvent, OptOut
+from messaging.tests.android_webhooks import post_signed
 from messaging.tests.factories import AndroidEventFactory, MessageFactory, OptOutFactory
 
-URL = "/api/v1/webhooks/android"
 KEY = "test-signing-key"
 PHONE = "+447400000001"
 EARLIER = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
@@ -44,15 +42,7 @@ def reply(client, text: str, phone: str = PHONE, event_id: str | None = None):
     )
     if event_id:
         envelope["id"] = event_id
-    body = json.dumps(envelope).encode()
-    headers = signing.signed_headers(body, KEY)
-    return client.post(
-        URL,
-        data=body,
-        content_type="application/json",
-        HTTP_X_SIGNATURE=headers["X-Signature"],
-        HTTP_X_TIMESTAMP=headers["X-Timestamp"],
-    )
+    return post_signed(client, envelope, KEY)
 
 
 def opted_out_owners(phone: str = PHONE) -> set:
