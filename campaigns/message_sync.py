@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
 from django_q.tasks import async_task
 
 from campaigns.models import Campaign
+from messaging.dispatcher import cancel_messages_of_cancelled_campaigns
 from messaging.models import Message
 from messaging.services import kick_dispatcher
 
 SYNC_TASK = "campaigns.tasks.sync_messages"
-CANCELLED_ERROR = "The campaign was cancelled."
 # First key of the advisory lock that runs one sync per campaign at a time (the second is the campaign id).
 LOCK_NAMESPACE = 0x5C_4D_53  # "\\MS"
 
@@ -43,9 +42,9 @@ def campaign_sync_messages(*, campaign_id: int) -> int:
         status = Campaign.objects.filter(pk=campaign_id).values_list("status", flat=True).first()
         if status is None:
             return 0
-        queued = Message.objects.filter(campaign_id=campaign_id, status=Message.Status.QUEUED)
         if status == Campaign.Status.CANCELLED:
-            return queued.update(status=Message.Status.CANCELLED, error=CANCELLED_ERROR, updated_at=timezone.now())
+            return cancel_messages_of_cancelled_campaigns(campaign_id=campaign_id)
+        queued = Message.objects.filter(campaign_id=campaign_id, status=Message.Status.QUEUED)
         hold = status == Campaign.Status.PAUSED
         moved = queued.filter(held=not hold).update(held=hold)
     if moved and not hold:

@@ -125,14 +125,16 @@ def release_expired_leases(*, now: datetime | None = None) -> int:
     )
 
 
-def cancel_messages_of_cancelled_campaigns() -> int:
-    """QUEUED messages of a CANCELLED campaign (back from a retry or an expired lease after the cancel) -> CANCELLED.
+def cancel_messages_of_cancelled_campaigns(*, campaign_id: int | None = None) -> int:
+    """QUEUED messages of a CANCELLED campaign (or of that one campaign, if CANCELLED) -> CANCELLED.
 
-    Claims skip such messages, so without this they would wait for ever.
+    Run for a campaign just cancelled, and every minute for messages back from a retry or an expired
+    lease after the cancel: claims skip them, so without this they would wait for ever.
     """
-    return Message.objects.filter(status=Status.QUEUED, campaign__status="CANCELLED").update(
-        status=Status.CANCELLED, error="The campaign was cancelled.", updated_at=timezone.now()
-    )
+    queued = Message.objects.filter(status=Status.QUEUED, campaign__status="CANCELLED")
+    if campaign_id is not None:
+        queued = queued.filter(campaign_id=campaign_id)
+    return queued.update(status=Status.CANCELLED, error="The campaign was cancelled.", updated_at=timezone.now())
 
 
 # --- The loop -----------------------------------------------------------------------
