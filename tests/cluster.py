@@ -8,7 +8,9 @@
 `use_broker(redis_url)` points this process's task queue at the same Redis, as a
 web node configured with REDIS_URL would be, so services called here (a
 campaign's start) queue their tasks for the nodes. `flush_redis` empties one
-Redis database; `wait_until` polls a condition.
+Redis database; `wait_until` polls a condition. A Node needs no Redis: with an
+environment without REDIS_URL it uses the database's own task queue.
+`start_group`, `kill_group` and `tail` serve any other worker process a test runs.
 """
 
 from __future__ import annotations
@@ -66,15 +68,7 @@ class Node:
 
     def start(self) -> Node:
         self._log_offset = self.log.stat().st_size if self.log.exists() else 0
-        with open(self.log, "ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "qcluster"],
-                cwd=ROOT,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group, so one killpg takes every process it forked
-            )
+        self.process = start_group(["manage.py", "qcluster"], env=self.env, log=self.log)
         return self
 
     def wait_ready(self, seconds: float = 60) -> None:
@@ -86,9 +80,7 @@ class Node:
 
     def kill(self) -> None:
         """SIGKILL the whole group at once, as a lost machine or the OOM killer would: nothing gets to clean up."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
+        kill_group(self.process)
 
     def stop(self, grace: float = 5) -> None:
         """SIGTERM, then SIGKILL for whatever is still running after `grace` seconds (a dispatch may run for long)."""
@@ -105,8 +97,7 @@ class Node:
         return process_group(self.process.pid) if self.process else set()
 
     def tail(self, lines: int = 40) -> str:
-        text = self.log.read_text(errors="replace") if self.log.exists() else "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
+        return tail(self.log, lines)
 
     def _log_since_start(self) -> str:
         with open(self.log, "rb") as log:
@@ -119,6 +110,27 @@ class Node:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def start_group(args: list[str], *, env: dict[str, str], log: Path) -> subprocess.Popen:
+    """Start `python args...` at the project root, leading a new process group (so one killpg reaches every
+    process it forks), its output appended to `log`."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, *args], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    """SIGKILL the process and everything it started, as the OOM killer or a lost node would."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+
+
+def tail(log: Path, lines: int = 40) -> str:
+    """The end of a process's log, for an assertion message."""
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else "(no log)"
 
 
 def process_group(pgid: int) -> set[int]:

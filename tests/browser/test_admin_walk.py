@@ -10,9 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -24,8 +21,8 @@ from conftest import CHROMIUM
 from inboxerr.tests.factories import UserFactory
 from messaging.models import Message
 from messaging.simulator import SimulatorConfig, SimulatorThread
+from tests.cluster import Node, database_url
 
-ROOT = Path(__file__).resolve().parents[2]
 KEY = "admin-walk-signing-key"
 PASSWORD = "correct horse battery staple"
 CONTACTS = {"+447400000001": ("Ann", "A1"), "+447400000002": ("Bob", "B2"), "+447400000003": ("Cy", "C3")}
@@ -60,11 +57,10 @@ def upload_dir(settings, tmp_path):
 @pytest.fixture
 def qcluster(gateway, upload_dir, tmp_path, settings):
     """A real task-queue cluster on the test database, stopped (with every process it forked) at teardown."""
-    db = connection.settings_dict
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="inboxerr.settings",
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        DATABASE_URL=database_url(connection.settings_dict),
         # The broker the live server queues to: the test database's ORM queue unless REDIS_URL is set.
         REDIS_URL=settings.REDIS_URL,
         # Its own directories: the cleanup schedule may run at once and must not touch anyone else's files.
@@ -78,30 +74,8 @@ def qcluster(gateway, upload_dir, tmp_path, settings):
         SMS_GATEWAY_PASSWORD="sim",
         SMS_DISPATCH_SECONDS="10",
     )
-    log = tmp_path / "qcluster.log"
-    with open(log, "wb") as out:
-        cluster = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so teardown reaches the workers it forks
-        )
-        try:
-            yield log
-        finally:
-            stop_process_group(cluster)
-
-
-def stop_process_group(process: subprocess.Popen) -> None:
-    process.terminate()  # the cluster's own shutdown: its sentinel stops the workers
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=15)
-    # Workers outliving their sentinel would keep connections that block dropping the test database.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    with Node("admin-walk", env, log_dir=tmp_path) as node:
+        yield node.log
 
 
 @contextlib.contextmanager

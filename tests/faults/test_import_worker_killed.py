@@ -18,8 +18,7 @@ from django.db import connection
 
 from imports import services, tasks
 from imports.models import Contact, ImportJob
-from tests.cluster import wait_until
-from tests.faults._processes import kill_group, start_group, tail
+from tests.cluster import kill_group, start_group, tail, wait_until
 
 ROWS = 60_000  # twelve batches of 5,000
 STALL_SECONDS = 2

@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 
 from messaging.simulator import SimulatorConfig, SimulatorThread
-from tests.cluster import wait_until
+from tests.cluster import kill_group, start_group, tail, wait_until
 from tests.faults._pg import PrivatePostgres, why_unavailable
-from tests.faults._processes import kill_group, start_group, tail
 
 MESSAGES = 2000
 
