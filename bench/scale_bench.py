@@ -102,7 +102,7 @@ def draft_campaign(messages: int):
         ),
         batch_size=5000,
     )
-    return campaign_create(owner=owner, name="Scale bench", message_content="Hello {{ name }}", import_job=job)
+    return campaign_create(owner_id=owner.pk, name="Scale bench", message_content="Hello {{ name }}", import_job=job)
 
 
 def run(*, messages: int, nodes: int, workers: int, dispatchers: int, latency_ms: int, redis_url: str) -> dict:

@@ -1,29 +1,41 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
 from campaigns import selectors, services
+from campaigns.lifecycle import USER_ACTIONS, Action
 from campaigns.models import Campaign
 from inboxerr.exceptions import InboxerrException
 
+# The lifecycle's user actions (campaigns.lifecycle), each with the service the API calls for it.
+SERVICES: dict[Action, Callable[..., Campaign]] = {
+    Action.START: services.campaign_start,
+    Action.PAUSE: services.campaign_pause,
+    Action.RESUME: services.campaign_resume,
+    Action.CANCEL: services.campaign_cancel,
+}
+PAST = {Action.START: "Started", Action.PAUSE: "Paused", Action.RESUME: "Resumed", Action.CANCEL: "Cancelled"}
 
-def _lifecycle_action(service, verb: str, description: str):
+
+def _lifecycle_action(action: Action) -> Callable[..., None]:
     """An admin action calling the same service as the API, one campaign at a time."""
 
     def act(modeladmin, request, queryset):
         done = 0
         for campaign in queryset:
             try:
-                service(campaign=campaign)
+                SERVICES[action](campaign=campaign)
                 done += 1
             except InboxerrException as exc:
                 modeladmin.message_user(request, f"{campaign}: {exc.message}", messages.ERROR)
         if done:
-            modeladmin.message_user(request, f"{verb} {done} campaign(s).", messages.SUCCESS)
+            modeladmin.message_user(request, f"{PAST[action]} {done} campaign(s).", messages.SUCCESS)
 
-    act.__name__ = f"{verb.lower()}_campaigns"
-    act.short_description = description
+    act.__name__ = f"{PAST[action].lower()}_campaigns"
+    act.short_description = f"{action.capitalize()} the selected campaigns"  # type: ignore[attr-defined]
     return act
 
 
@@ -53,12 +65,7 @@ class CampaignAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    actions = [
-        _lifecycle_action(services.campaign_start, "Started", "Start the selected campaigns"),
-        _lifecycle_action(services.campaign_pause, "Paused", "Pause the selected campaigns"),
-        _lifecycle_action(services.campaign_resume, "Resumed", "Resume the selected campaigns"),
-        _lifecycle_action(services.campaign_cancel, "Cancelled", "Cancel the selected campaigns"),
-    ]
+    actions = [_lifecycle_action(action) for action in USER_ACTIONS]
 
     @admin.display(description="Progress")
     def progress(self, campaign: Campaign) -> str:

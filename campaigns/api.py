@@ -39,7 +39,7 @@ class CampaignViewSet(StreamingUploadMixin, OwnedQuerysetMixin, viewsets.ModelVi
     def create(self, request, *args, **kwargs):
         data = CampaignWriteSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        campaign = services.campaign_create(owner=request.user, **data.to_service_kwargs())
+        campaign = services.campaign_create(owner_id=request.user.pk, **data.to_service_kwargs())
         return Response(self.get_serializer(campaign).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CampaignUpdateSerializer, responses={200: CampaignSerializer, **CONFLICT})
@@ -119,7 +119,7 @@ class CampaignViewSet(StreamingUploadMixin, OwnedQuerysetMixin, viewsets.ModelVi
     @action(detail=False, methods=["post"], url_path="from-csv", parser_classes=[MultiPartParser])
     def from_csv(self, request):
         """Upload contacts and create the campaign at once: it starts (or is scheduled) when the import succeeds."""
-        import_services.import_check_capacity(owner=request.user)
+        import_services.import_check_capacity(owner_id=request.user.pk)
         fields = dict(self.read_upload(request, CampaignFromCSVSerializer))
         upload = fields.pop("file")
         import_options = {
@@ -128,12 +128,10 @@ class CampaignViewSet(StreamingUploadMixin, OwnedQuerysetMixin, viewsets.ModelVi
             if key in fields
         }
         with transaction.atomic():
-            job = import_services.import_create(
-                owner=request.user, upload=upload, on_finished=services.IMPORT_FINISHED_TASK, **import_options
-            )
+            job = import_services.import_create(owner_id=request.user.pk, upload=upload, **import_options)
             template = fields.pop("template_id")
             campaign = services.campaign_create(
-                owner=request.user, template=template, import_job=job, start_when_imported=True, **fields
+                owner_id=request.user.pk, template=template, import_job=job, start_when_imported=True, **fields
             )
         self.upload_handler.claim()
         body = CampaignFromCSVResultSerializer({"campaign": campaign}, context=self.get_serializer_context()).data

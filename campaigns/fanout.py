@@ -21,7 +21,7 @@ from campaigns.services import campaign_compile
 from imports.models import Contact
 from inboxerr.bulk import insert_ignoring_conflicts
 from messaging.models import Message, OptOut
-from messaging.services import kick_dispatcher
+from messaging.tasks import kick_dispatcher
 from templates.renderer import CompiledTemplate, MissingVariables
 from templates.segments import analyse
 

@@ -3,29 +3,29 @@
 A paused campaign's messages are marked `held`, which takes them out of the
 dispatcher's claim index; resuming clears the mark; cancelling turns them
 CANCELLED. Changing 200,000 rows takes seconds, so the request only moves the
-campaign and queues this; until it has run, the claim's own check of the
-campaign status keeps a paused or cancelled campaign quiet.
+campaign and queues this; until it has run, the condition campaigns add to
+every claim (`stopped_campaign_messages`) keeps a paused or cancelled campaign quiet.
 """
 
 from __future__ import annotations
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
-from django_q.tasks import async_task
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from campaigns.models import Campaign
-from messaging.dispatcher import cancel_messages_of_cancelled_campaigns
 from messaging.models import Message
-from messaging.services import kick_dispatcher
+from messaging.tasks import kick_dispatcher
 
-SYNC_TASK = "campaigns.tasks.sync_messages"
 # First key of the advisory lock that runs one sync per campaign at a time (the second is the campaign id).
 LOCK_NAMESPACE = 0x5C_4D_53  # "\\MS"
+# Campaign statuses whose messages must not be sent, whether or not they are held yet.
+STOPPED = (Campaign.Status.PAUSED, Campaign.Status.CANCELLED)
 
 
-def enqueue_message_sync(*, campaign_id: int) -> None:
-    """Queue a sync once the caller's transaction commits, so the task reads the new status."""
-    transaction.on_commit(lambda: async_task(SYNC_TASK, campaign_id, group="campaigns"))
+def stopped_campaign_messages() -> Q:
+    """Messages of a paused or cancelled campaign: the dispatcher never claims them (see CampaignsConfig.ready)."""
+    return Q(campaign__status__in=STOPPED)
 
 
 def campaign_sync_messages(*, campaign_id: int) -> int:
@@ -50,6 +50,20 @@ def campaign_sync_messages(*, campaign_id: int) -> int:
     if moved and not hold:
         kick_dispatcher()
     return moved
+
+
+def cancel_messages_of_cancelled_campaigns(*, campaign_id: int | None = None) -> int:
+    """QUEUED messages of a CANCELLED campaign (or of that one campaign, if CANCELLED) -> CANCELLED.
+
+    Run for a campaign just cancelled, and every minute for messages back from a retry or an expired
+    lease after the cancel.
+    """
+    queued = Message.objects.filter(status=Message.Status.QUEUED, campaign__status=Campaign.Status.CANCELLED)
+    if campaign_id is not None:
+        queued = queued.filter(campaign_id=campaign_id)
+    return queued.update(
+        status=Message.Status.CANCELLED, error="The campaign was cancelled.", updated_at=timezone.now()
+    )
 
 
 def campaigns_with_stranded_holds() -> list[int]:

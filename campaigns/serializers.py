@@ -3,13 +3,11 @@ from __future__ import annotations
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from campaigns.lifecycle import available_actions
 from campaigns.models import Campaign
 from imports.models import ImportJob
 from imports.serializers import ImportJobSerializer, ImportOptionsSerializer
-from templates.models import MessageTemplate
-from templates.serializers import own_active_template
-
-ONE_OF = "Give exactly one of message_content and template_id."
+from templates.serializers import ContentOrTemplateSerializer
 
 
 class CampaignSerializer(serializers.ModelSerializer):
@@ -17,6 +15,7 @@ class CampaignSerializer(serializers.ModelSerializer):
     template_id = serializers.PrimaryKeyRelatedField(source="template", read_only=True, allow_null=True)
     import_id = serializers.PrimaryKeyRelatedField(source="import_job", read_only=True, allow_null=True)
     stats_url = serializers.SerializerMethodField()
+    actions = serializers.SerializerMethodField(help_text="What may be done with the campaign in its status now.")
 
     class Meta:
         model = Campaign
@@ -25,6 +24,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "name",
             "description",
             "status",
+            "actions",
             "message_content",
             "template_id",
             "import_id",
@@ -41,22 +41,22 @@ class CampaignSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def get_actions(self, campaign: Campaign) -> list[str]:
+        return [str(action) for action in available_actions(campaign.status)]
+
     def get_stats_url(self, campaign) -> str:
         return reverse("campaign-stats", args=[campaign.pk], request=self.context.get("request"))
 
 
-class CampaignWriteSerializer(serializers.Serializer):
+class CampaignWriteSerializer(ContentOrTemplateSerializer):
     """Creation and DRAFT edits. References resolve among the user's own objects only."""
 
+    content_field = "message_content"
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     message_content = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
-    template_id = serializers.IntegerField(required=False, allow_null=True, default=None)
     import_id = serializers.IntegerField(required=False, allow_null=True, default=None)
     scheduled_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-
-    def validate_template_id(self, value: int | None) -> MessageTemplate | None:
-        return own_active_template(self.context["request"].user, value)
 
     def validate_import_id(self, value: int | None) -> ImportJob | None:
         if value is None:
@@ -67,14 +67,6 @@ class CampaignWriteSerializer(serializers.Serializer):
         if job.status != ImportJob.Status.SUCCESS:
             raise serializers.ValidationError(f"This import is {job.status}; a campaign needs one that succeeded.")
         return job
-
-    def validate(self, attrs: dict) -> dict:
-        current = self.instance
-        content = attrs.get("message_content", current.message_content if current else "")
-        template = attrs.get("template_id", current.template if current else None)
-        if bool(content) == bool(template):
-            raise serializers.ValidationError({"message_content": [ONE_OF], "template_id": [ONE_OF]})
-        return attrs
 
     def to_service_kwargs(self) -> dict:
         data = dict(self.validated_data)
@@ -93,23 +85,15 @@ class CampaignUpdateSerializer(CampaignWriteSerializer):
     scheduled_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
-class CampaignFromCSVSerializer(ImportOptionsSerializer):
+class CampaignFromCSVSerializer(ImportOptionsSerializer, ContentOrTemplateSerializer):
     """A campaign and its contacts in one multipart request."""
 
+    content_field = "message_content"
     file = serializers.FileField(help_text="A .csv file sent as text/csv or text/plain.")
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     message_content = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
-    template_id = serializers.IntegerField(required=False, allow_null=True, default=None)
     scheduled_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-
-    def validate_template_id(self, value: int | None) -> MessageTemplate | None:
-        return own_active_template(self.context["request"].user, value)
-
-    def validate(self, attrs: dict) -> dict:
-        if bool(attrs.get("message_content")) == bool(attrs.get("template_id")):
-            raise serializers.ValidationError({"message_content": [ONE_OF], "template_id": [ONE_OF]})
-        return attrs
 
 
 class CampaignFromCSVResultSerializer(serializers.Serializer):

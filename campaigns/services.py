@@ -1,16 +1,21 @@
-"""Campaigns: creation with its checks, the lifecycle, and what happens when its import finishes."""
+"""Campaigns: creation with its checks, the lifecycle, and what happens when its import finishes.
+
+Every status change goes through campaigns.lifecycle, inside one transaction
+with the action's other writes.
+"""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import partial
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
-from django_q.tasks import async_task
 
-from campaigns.message_sync import enqueue_message_sync
+from campaigns import tasks
+from campaigns.lifecycle import TRANSITIONS, Action, in_sources_of, require, transition
 from campaigns.models import Campaign
 from imports.models import ImportJob
 from inboxerr.exceptions import Conflict, InboxerrException
@@ -23,7 +28,6 @@ log = logging.getLogger(__name__)
 Status = Campaign.Status
 # Merge fields every contact has, whatever its import's columns.
 BUILT_IN_VARIABLES = frozenset({"phone", "name"})
-IMPORT_FINISHED_TASK = "campaigns.tasks.import_finished"
 
 
 class MissingColumns(InboxerrException):
@@ -37,7 +41,9 @@ def campaign_text(campaign: Campaign) -> str:
     """What the campaign sends: the text frozen when it started, else its template's content or its own."""
     if campaign.frozen_content:
         return campaign.frozen_content
-    return campaign.template.content if campaign.template_id else campaign.message_content
+    if campaign.template is not None:
+        return campaign.template.content
+    return campaign.message_content
 
 
 def campaign_compile(campaign: Campaign) -> CompiledTemplate:
@@ -59,7 +65,7 @@ def check_variables(*, compiled: CompiledTemplate, import_job: ImportJob) -> Non
 @transaction.atomic
 def campaign_create(
     *,
-    owner,
+    owner_id: int,
     name: str,
     description: str = "",
     message_content: str = "",
@@ -69,7 +75,7 @@ def campaign_create(
     start_when_imported: bool = False,
 ) -> Campaign:
     campaign = Campaign(
-        owner=owner,
+        owner_id=owner_id,
         name=name,
         description=description,
         message_content=message_content,
@@ -86,10 +92,10 @@ def campaign_create(
 
 
 @transaction.atomic
-def campaign_update(*, campaign: Campaign, **fields) -> Campaign:
+def campaign_update(*, campaign: Campaign, **fields: object) -> Campaign:
     """Edit a DRAFT campaign; the same checks as at creation."""
     locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    _require(locked, {Status.DRAFT}, "edit")
+    require(locked, Action.EDIT)
     for name, value in fields.items():
         setattr(locked, name, value)
     compiled = campaign_compile(locked)
@@ -102,7 +108,7 @@ def campaign_update(*, campaign: Campaign, **fields) -> Campaign:
 @transaction.atomic
 def campaign_delete(*, campaign: Campaign) -> None:
     locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    _require(locked, {Status.DRAFT}, "delete")
+    require(locked, Action.DELETE)
     locked.delete()
 
 
@@ -119,49 +125,43 @@ def campaign_start(*, campaign: Campaign, now: datetime | None = None) -> Campai
     locked = (
         Campaign.objects.select_for_update(of=("self",)).select_related("import_job", "template").get(pk=campaign.pk)
     )
-    _require(locked, {Status.DRAFT}, "start")
+    require(locked, Action.START)
     job = locked.import_job
     if job is None or job.status != ImportJob.Status.SUCCESS:
         state = "no import" if job is None else f"an import that is {job.status}"
         raise Conflict(f"The campaign has {state}; it needs one that finished successfully.")
-    if locked.template_id and not locked.template.is_active:
+    if locked.template is not None and not locked.template.is_active:
         raise Conflict(f"The template {locked.template.name!r} is inactive.")
     check_variables(compiled=campaign_compile(locked), import_job=job)
 
     if locked.scheduled_at and locked.scheduled_at > now:
-        locked.status = Status.SCHEDULED
-        locked.save(update_fields=["status", "updated_at"])
-    else:
-        _run(locked, now)
-    return locked
+        return transition(locked, Action.START, to=Status.SCHEDULED)
+    return _run(locked, Action.START, now)
 
 
-def _run(campaign: Campaign, now: datetime) -> None:
-    campaign.status = Status.RUNNING
-    campaign.started_at = now
-    campaign.frozen_content = campaign_text(campaign)
-    campaign.save(update_fields=["status", "started_at", "frozen_content", "updated_at"])
-    campaign_id = campaign.pk
-    transaction.on_commit(lambda: enqueue_fan_out(campaign_id=campaign_id))
-
-
-def enqueue_fan_out(*, campaign_id: int) -> None:
-    async_task("campaigns.tasks.fan_out", campaign_id, group="campaigns")
-
-
-def campaign_pause(*, campaign: Campaign) -> Campaign:
-    """RUNNING -> PAUSED: the dispatcher skips its messages at once; a worker then holds them."""
-    campaign = _transition(campaign, {Status.RUNNING}, Status.PAUSED, "pause")
-    enqueue_message_sync(campaign_id=campaign.pk)
+def _run(campaign: Campaign, action: Action, now: datetime) -> Campaign:
+    """To RUNNING with its text frozen; the fan-out is queued once this commits."""
+    campaign = transition(campaign, action, to=Status.RUNNING, started_at=now, frozen_content=campaign_text(campaign))
+    transaction.on_commit(partial(tasks.enqueue_fan_out, campaign_id=campaign.pk))
     return campaign
 
 
+@transaction.atomic
+def campaign_pause(*, campaign: Campaign) -> Campaign:
+    """RUNNING -> PAUSED: the dispatcher skips its messages at once; a worker then holds them."""
+    campaign = transition(campaign, Action.PAUSE)
+    # Once committed, so the task reads the new status.
+    transaction.on_commit(partial(tasks.enqueue_message_sync, campaign_id=campaign.pk))
+    return campaign
+
+
+@transaction.atomic
 def campaign_resume(*, campaign: Campaign) -> Campaign:
     """PAUSED -> RUNNING: a worker releases its held messages to the dispatcher."""
-    campaign = _transition(campaign, {Status.PAUSED}, Status.RUNNING, "resume")
-    enqueue_message_sync(campaign_id=campaign.pk)
+    campaign = transition(campaign, Action.RESUME)
+    transaction.on_commit(partial(tasks.enqueue_message_sync, campaign_id=campaign.pk))
     if campaign.fanout_completed_at is None:
-        transaction.on_commit(lambda: enqueue_fan_out(campaign_id=campaign.pk))
+        transaction.on_commit(partial(tasks.enqueue_fan_out, campaign_id=campaign.pk))
     return campaign
 
 
@@ -172,43 +172,14 @@ def campaign_cancel(*, campaign: Campaign) -> Campaign:
     The dispatcher never claims a cancelled campaign's messages, so they are as good as cancelled
     from this moment; turning 200,000 of them CANCELLED takes seconds, too long for a request.
     """
-    campaign = _transition(
-        campaign, {Status.DRAFT, Status.SCHEDULED, Status.RUNNING, Status.PAUSED}, Status.CANCELLED, "cancel"
-    )
-    now = timezone.now()
-    enqueue_message_sync(campaign_id=campaign.pk)
-    Campaign.objects.filter(pk=campaign.pk).update(completed_at=now)
-    campaign.completed_at = now
+    campaign = transition(campaign, Action.CANCEL, completed_at=timezone.now())
+    transaction.on_commit(partial(tasks.enqueue_message_sync, campaign_id=campaign.pk))
     return campaign
 
 
 @transaction.atomic
 def campaign_fail(*, campaign: Campaign, reason: str) -> Campaign:
-    return _transition(campaign, {Status.DRAFT, Status.SCHEDULED}, Status.FAILED, "fail", failure_reason=reason)
-
-
-def _transition(campaign: Campaign, allowed: set, to: str, verb: str, **fields) -> Campaign:
-    """A conditional UPDATE: of two concurrent requests only one moves the campaign."""
-    moved = Campaign.objects.filter(pk=campaign.pk, status__in=allowed).update(
-        status=to, updated_at=timezone.now(), **fields
-    )
-    campaign.refresh_from_db()
-    if not moved:
-        raise _illegal(campaign, verb)
-    return campaign
-
-
-def _require(campaign: Campaign, allowed: set, verb: str) -> None:
-    if campaign.status not in allowed:
-        raise _illegal(campaign, verb)
-
-
-def _illegal(campaign: Campaign, verb: str) -> Conflict:
-    return Conflict(
-        f"A {campaign.status} campaign cannot {verb}.",
-        code="illegal_transition",
-        details={"status": campaign.status},
-    )
+    return transition(campaign, Action.FAIL, failure_reason=reason)
 
 
 # --- Scheduling and imports --------------------------------------------------------
@@ -218,13 +189,11 @@ def campaigns_start_due(*, now: datetime | None = None) -> list[int]:
     """SCHEDULED campaigns whose time has come -> RUNNING, with their fan-out queued."""
     now = now or timezone.now()
     started = []
-    for campaign_id in Campaign.objects.filter(status=Status.SCHEDULED, scheduled_at__lte=now).values_list(
-        "pk", flat=True
-    ):
+    for campaign_id in in_sources_of(Action.RUN).filter(scheduled_at__lte=now).values_list("pk", flat=True):
         with transaction.atomic():
             campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
             if campaign.status == Status.SCHEDULED:
-                _run(campaign, now)
+                _run(campaign, Action.RUN, now)
                 started.append(campaign_id)
     return started
 
@@ -236,13 +205,11 @@ def campaign_import_finished(*, import_job_id: int) -> list[int]:
     locked and must still be a waiting DRAFT.
     """
     handled = []
-    for campaign_id in Campaign.objects.filter(
-        import_job_id=import_job_id, status=Status.DRAFT, start_when_imported=True
-    ).values_list("pk", flat=True):
+    for campaign_id in campaigns_waiting_for(import_job_id=import_job_id).values_list("pk", flat=True):
         with transaction.atomic():
             campaign = Campaign.objects.select_for_update(of=("self",)).select_related("import_job").get(pk=campaign_id)
             job = campaign.import_job
-            if campaign.status != Status.DRAFT or not job.is_finished:
+            if campaign.status != Status.DRAFT or job is None or not job.is_finished:
                 continue
             try:
                 if job.status != ImportJob.Status.SUCCESS:
@@ -255,6 +222,11 @@ def campaign_import_finished(*, import_job_id: int) -> list[int]:
                 campaign_fail(campaign=campaign, reason=exc.message)
             handled.append(campaign.pk)
     return handled
+
+
+def campaigns_waiting_for(*, import_job_id: int) -> QuerySet[Campaign]:
+    """The from-csv campaigns that start (or fail) when this import finishes."""
+    return Campaign.objects.filter(import_job_id=import_job_id, status=Status.DRAFT, start_when_imported=True)
 
 
 def campaigns_waiting_for_finished_imports() -> list[int]:
@@ -275,7 +247,12 @@ def campaigns_complete_finished(*, now: datetime | None = None) -> int:
         campaign=OuterRef("pk"), status__in=[Message.Status.QUEUED, Message.Status.SENDING]
     )
     return (
-        Campaign.objects.filter(status=Status.RUNNING, fanout_completed_at__isnull=False)
+        in_sources_of(Action.COMPLETE)
+        .filter(fanout_completed_at__isnull=False)
         .filter(~Exists(pending))
-        .update(status=Status.COMPLETED, completed_at=now or timezone.now(), updated_at=timezone.now())
+        .update(
+            status=TRANSITIONS[Action.COMPLETE].targets[0],
+            completed_at=now or timezone.now(),
+            updated_at=timezone.now(),
+        )
     )

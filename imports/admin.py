@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from imports import services
 from imports.admin_views import ImportUploadForm, import_from_form, progress_line, row_errors_table
 from imports.models import Contact, ImportJob
-from imports.upload import CSVUploadHandler
+from imports.upload import CSVUploadHandler, streaming_upload
 from inboxerr.admin import LargeTableAdminMixin
 from inboxerr.exceptions import Conflict, InboxerrException, TooManyRequests
 
@@ -93,15 +93,8 @@ class ImportJobAdmin(admin.ModelAdmin):
 
         Whatever goes wrong, a file no job claimed is deleted.
         """
-        handler = None
-        if request.method == "POST":
-            handler = CSVUploadHandler(request)
-            request.upload_handlers = [handler]
-        try:
+        with streaming_upload(request) as handler:
             return self._upload_view(request, handler)
-        finally:
-            if handler:
-                handler.discard()
 
     @method_decorator(csrf_protect)
     def _upload_view(self, request, handler: CSVUploadHandler | None):
@@ -111,7 +104,7 @@ class ImportJobAdmin(admin.ModelAdmin):
             return self._upload_form(request, ImportUploadForm())
         form = ImportUploadForm(request.POST, request.FILES)
         try:
-            job = import_from_form(owner=request.user, handler=handler, form=form)
+            job = import_from_form(owner_id=request.user.pk, handler=handler, form=form)
         except InboxerrException as error:
             response = self._upload_form(request, ImportUploadForm(initial=request.POST), error, error.status_code)
             if isinstance(error, TooManyRequests):

@@ -50,17 +50,16 @@ class ImportUploadForm(forms.Form):
         return self.cleaned_data
 
 
-def import_from_form(*, owner, handler: CSVUploadHandler, form: ImportUploadForm) -> ImportJob | None:
+def import_from_form(*, owner_id: int, handler: CSVUploadHandler, form: ImportUploadForm) -> ImportJob | None:
     """The API's upload steps: raise the handler's refusal, else create the job and claim its file.
 
     Returns None when the options are invalid; the form holds the errors.
     """
-    if handler.error:
-        raise handler.error
+    handler.raise_refusal()
     if not form.is_valid():
         return None
     options = dict(form.cleaned_data)
-    job = services.import_create(owner=owner, upload=options.pop("file"), **options)
+    job = services.import_create(owner_id=owner_id, upload=options.pop("file"), **options)
     handler.claim()
     return job
 

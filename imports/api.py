@@ -12,38 +12,26 @@ from imports import services
 from imports.models import ImportJob
 from imports.renderers import ErrorsCSVRenderer
 from imports.serializers import ContactSerializer, ImportJobSerializer, ImportUploadSerializer, RowErrorSerializer
-from imports.upload import CSVUploadHandler
+from imports.upload import CSVUploadHandler, streaming_upload
 from inboxerr.api import OwnedQuerysetMixin
 from inboxerr.pagination import OldestFirstCursorPagination, PageNumberPagination
 from inboxerr.parsers import JSONParser
 
 
 class StreamingUploadMixin:
-    """POST bodies stream through CSVUploadHandler; whatever is not claimed by a job is deleted.
-
-    The handler is set in dispatch(), before DRF builds its request and before session
-    authentication's CSRF check reads request.POST, so Django's in-memory and
-    temporary-file handlers never see the upload.
-    """
+    """POST bodies stream through CSVUploadHandler (imports.upload.streaming_upload), set up in
+    dispatch(), before DRF builds its request and session authentication reads the body."""
 
     upload_handler: CSVUploadHandler | None = None
 
     def dispatch(self, request, *args, **kwargs):
-        self.upload_handler = None
-        if request.method == "POST":
-            self.upload_handler = CSVUploadHandler(request)
-            request.upload_handlers = [self.upload_handler]
-        try:
+        with streaming_upload(request) as self.upload_handler:
             return super().dispatch(request, *args, **kwargs)
-        finally:
-            if self.upload_handler:
-                self.upload_handler.discard()
 
     def read_upload(self, request, serializer_class):
         """Validate the multipart body; raises the handler's 413/415 or a 400 naming the field."""
         data = request.data  # streams the body to disk
-        if self.upload_handler.error:
-            raise self.upload_handler.error
+        self.upload_handler.raise_refusal()
         serializer = serializer_class(data=data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
@@ -68,13 +56,9 @@ class ImportJobViewSet(
         """Upload a CSV. Answers 202 at once; the job's URL shows its progress."""
         # Before the body is read (for token clients; session auth's CSRF check has read it
         # already): a user at the limit uploads nothing.
-        services.import_check_capacity(owner=request.user)
+        services.import_check_capacity(owner_id=request.user.pk)
         options = self.read_upload(request, ImportUploadSerializer)
-        job = services.import_create(
-            owner=request.user,
-            upload=options.pop("file"),
-            **options,
-        )
+        job = services.import_create(owner_id=request.user.pk, upload=options.pop("file"), **options)
         self.upload_handler.claim()
         body = self.get_serializer(job).data
         location = self.reverse_action("detail", args=[job.pk])

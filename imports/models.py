@@ -41,9 +41,6 @@ class ImportJob(models.Model):
     errors = models.JSONField(default=list, blank=True)
     # Why the whole job failed, when it did.
     failure_reason = models.TextField(blank=True, default="")
-    # A task (dotted path) queued with the job's id once it is finished, whatever the outcome:
-    # how another app (campaigns) hears of it without imports importing that app.
-    on_finished = models.CharField(max_length=200, blank=True, default="")
     # Parser runs that claimed this job; more than one means a worker died mid-way.
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -17,11 +17,12 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django_q.tasks import async_task
 
+from imports import tasks
 from imports.csvfile import ImportFileError, Layout, iter_records, read_layout
 from imports.models import ImportJob
 from imports.rows import ParsedContact, RowConverter, RowError
+from imports.signals import import_finished
 from imports.upload import UPLOAD_PREFIX, StreamedUpload, upload_dir
 from imports.writers import delete_contacts, insert_contacts
 from inboxerr.exceptions import Conflict, TooManyRequests
@@ -52,9 +53,9 @@ class Progress:
 # --- Creation, cancel ---------------------------------------------------------
 
 
-def import_check_capacity(*, owner) -> None:
+def import_check_capacity(*, owner_id: int) -> None:
     """At most IMPORT_MAX_PROCESSING imports per user run at once."""
-    processing = ImportJob.objects.filter(owner=owner, status=PROCESSING).count()
+    processing = ImportJob.objects.filter(owner_id=owner_id, status=PROCESSING).count()
     if processing >= settings.IMPORT_MAX_PROCESSING:
         raise TooManyRequests(
             f"You have {processing} imports processing; at most {settings.IMPORT_MAX_PROCESSING} may run at once. "
@@ -66,13 +67,12 @@ def import_check_capacity(*, owner) -> None:
 @transaction.atomic
 def import_create(
     *,
-    owner,
+    owner_id: int,
     upload: StreamedUpload,
     default_region: str = "",
     delimiter: str = "",
     phone_column: str = "",
     name_column: str = "",
-    on_finished: str = "",
     enqueue: bool = True,
 ) -> ImportJob:
     """Record an uploaded file as a PROCESSING job and queue its parser once committed.
@@ -80,10 +80,10 @@ def import_create(
     enqueue=False leaves the parsing to the caller (the import_csv command runs it in the foreground).
     """
     # Lock the user's row so two simultaneous uploads cannot both pass the capacity check.
-    get_user_model().objects.select_for_update().filter(pk=owner.pk).exists()
-    import_check_capacity(owner=owner)
+    get_user_model().objects.select_for_update().filter(pk=owner_id).exists()
+    import_check_capacity(owner_id=owner_id)
     job = ImportJob.objects.create(
-        owner=owner,
+        owner_id=owner_id,
         original_filename=upload.name,
         size_bytes=upload.size,
         sha256=upload.sha256,
@@ -92,15 +92,10 @@ def import_create(
         delimiter=delimiter,
         phone_column=phone_column,
         name_column=name_column,
-        on_finished=on_finished,
     )
     if enqueue:
-        transaction.on_commit(lambda: import_enqueue(job_id=job.pk))
+        transaction.on_commit(lambda: tasks.enqueue_import(job_id=job.pk))
     return job
-
-
-def import_enqueue(*, job_id: int) -> None:
-    async_task("imports.tasks.run_import", job_id, group="imports")
 
 
 def import_cancel(*, job: ImportJob) -> ImportJob:
@@ -118,9 +113,10 @@ def import_cancel(*, job: ImportJob) -> ImportJob:
 
 
 def _announce_finished(job: ImportJob) -> None:
-    """Queue the job's on_finished task, if it names one, once the final status is committed."""
-    if job.on_finished and job.is_finished:
-        transaction.on_commit(lambda: async_task(job.on_finished, job.pk, group="imports"))
+    """Tell the other apps (signals.import_finished) once the job's final status is committed."""
+    if job.is_finished:
+        job_id, status = job.pk, job.status
+        transaction.on_commit(lambda: import_finished.send(sender=ImportJob, job_id=job_id, status=status))
 
 
 # --- The parser run -----------------------------------------------------------
@@ -340,7 +336,7 @@ def import_requeue_stalled() -> list[int]:
         .values_list("pk", flat=True)
     )
     for job_id in job_ids:
-        import_enqueue(job_id=job_id)
+        tasks.enqueue_import(job_id=job_id)
     return job_ids
 
 

@@ -1,20 +1,35 @@
-"""django-q2 entry points. Each takes ids, not objects, and is safe to run twice."""
+"""django-q2 entry points of imports, and how they are queued.
+
+Each takes ids, not objects, and is safe to run twice. The services queue these by their
+function, so each imports the services when it runs (the two modules would import each other).
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
-from imports import services
+from django_q.tasks import async_task
 
 
 def run_import(job_id: int) -> str | None:
-    job = services.import_run(job_id=job_id)
+    from imports.services import import_run
+
+    job = import_run(job_id=job_id)
     return job.status if job else None
 
 
 def requeue_stalled_imports() -> list[int]:
-    return services.import_requeue_stalled()
+    from imports.services import import_requeue_stalled
+
+    return import_requeue_stalled()
 
 
-def cleanup_imports() -> dict:
-    return asdict(services.import_cleanup())
+def cleanup_imports() -> dict[str, Any]:
+    from imports.services import import_cleanup
+
+    return asdict(import_cleanup())
+
+
+def enqueue_import(*, job_id: int) -> None:
+    async_task(run_import, job_id, group="imports")

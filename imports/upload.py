@@ -12,11 +12,12 @@ import contextlib
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopFutureHandlers, StopUpload
-from django.http import QueryDict
+from django.http import HttpRequest, QueryDict
 from django.utils.datastructures import MultiValueDict
 
 from inboxerr.exceptions import InboxerrException, PayloadTooLarge, UnsupportedMediaType
@@ -132,6 +133,11 @@ class CSVUploadHandler(FileUploadHandler):
         if self.error:
             self.discard()
 
+    def raise_refusal(self) -> None:
+        """The 413 or 415 this upload was refused with, if it was."""
+        if self.error:
+            raise self.error
+
     def claim(self) -> StreamedUpload:
         """Hand the file over to an import job: discard() no longer deletes it."""
         assert self.upload is not None
@@ -157,3 +163,22 @@ class CSVUploadHandler(FileUploadHandler):
         self.discard()
         # Stop reading the body: refusing a huge upload must not mean receiving all of it first.
         raise StopUpload(connection_reset=True)
+
+
+@contextlib.contextmanager
+def streaming_upload(request: HttpRequest) -> Iterator[CSVUploadHandler | None]:
+    """Stream a POST's file through CSVUploadHandler alone; at the end, delete it unless a job claimed it.
+
+    Enter it before anything reads the body: session authentication's CSRF check reads
+    request.POST, which would parse the upload with Django's default handlers first.
+    None for a request that is not a POST.
+    """
+    if request.method != "POST":
+        yield None
+        return
+    handler = CSVUploadHandler(request)
+    request.upload_handlers = [handler]
+    try:
+        yield handler
+    finally:
+        handler.discard()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+from collections.abc import Callable, Iterator
+
 from django.http import HttpResponse
-from django.utils.module_loading import import_string
 from django_q.brokers import get_broker
 from knox.auth import TokenAuthentication
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
@@ -21,17 +21,27 @@ class IsStaff(BasePermission):
         return bool(request.user and request.user.is_authenticated and request.user.is_staff)
 
 
-class GaugesFromChecks:
-    """Gauges read at scrape time from each app's METRICS_GAUGES callables: {name: (help, value)}."""
-
-    def collect(self):
-        for path in settings.METRICS_GAUGES:
-            for name, (help_text, value) in import_string(path)().items():
-                yield GaugeMetricFamily(name, help_text, value=value)
+Gauges = Callable[[], dict[str, tuple[str, float]]]
 
 
 def task_queue_gauges() -> dict[str, tuple[str, float]]:
     return {"task_queue_depth": ("Tasks waiting in the django-q2 broker.", get_broker().queue_size())}
+
+
+# Callables read at scrape time, {name: (help, value)} each: ours, and those the apps register in ready().
+_gauges: list[Gauges] = [task_queue_gauges]
+
+
+def register_gauges(gauges: Gauges) -> None:
+    if gauges not in _gauges:
+        _gauges.append(gauges)
+
+
+class GaugesFromChecks:
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        for gauges in _gauges:
+            for name, (help_text, value) in gauges().items():
+                yield GaugeMetricFamily(name, help_text, value=value)
 
 
 class MetricsView(APIView):

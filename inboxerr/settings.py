@@ -204,6 +204,7 @@ SPECTACULAR_SETTINGS = {
         "CampaignStatusEnum": "campaigns.models.CampaignStatus",
         "MessageStatusEnum": "messaging.models.MessageStatus",
         "TaskStatusEnum": "messaging.models.TaskStatus",
+        "EventSourceEnum": "messaging.models.EventSource",
     },
 }
 
@@ -254,10 +255,6 @@ SMS_DISPATCHERS = env.int("SMS_DISPATCHERS", default=2)
 # After the gateway refuses our credentials, dispatching pauses this long before trying again.
 SMS_AUTH_RETRY_SECONDS = env.int("SMS_AUTH_RETRY_SECONDS", default=300)
 
-# Checks /healthz runs besides the database and the queue (dotted paths, so inboxerr imports no app).
-HEALTH_CHECKS = ["messaging.health.gateway_check"]
-# Gauges /metrics computes at scrape time, likewise by dotted path.
-METRICS_GAUGES = ["inboxerr.metrics_view.task_queue_gauges", "messaging.gauges.queue_gauges"]
 
 # --- Security (production) --------------------------------------------------
 

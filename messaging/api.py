@@ -17,7 +17,7 @@ from messaging import receipts, services
 from messaging.backends import get_backend
 from messaging.backends.base import WebhookRejected
 from messaging.filters import MessageFilter
-from messaging.models import Message, OptOut, TaskRecord
+from messaging.models import EventSource, Message, OptOut, TaskRecord
 from messaging.serializers import (
     BatchSerializer,
     MessageDetailSerializer,
@@ -43,7 +43,13 @@ class MessageViewSet(OwnedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
         queryset = super().get_queryset()
         return queryset.prefetch_related("events") if self.action == "retrieve" else queryset
 
-    def _queued(self, queued) -> Response:
+    def _send(self, request, serializer_class: type[SendSerializer | BatchSerializer], *, single: bool) -> Response:
+        """The send path of one recipient and of many: validate, queue, answer 202 with the task's URL."""
+        data = serializer_class(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        queued = services.messages_send(
+            owner_id=request.user.pk, recipients=data.to_recipients(), single=single, **data.message_fields()
+        )
         body = QueuedSerializer(queued, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["task_url"]})
 
@@ -53,40 +59,13 @@ class MessageViewSet(OwnedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["post"], filter_backends=[])
     def send(self, request):
         """Queue one message. 202 with its id and a task URL; the gateway is called by a worker, not here."""
-        data = SendSerializer(data=request.data, context=self.get_serializer_context())
-        data.is_valid(raise_exception=True)
-        recipients = services.normalise_recipients(
-            [Recipient(data.validated_data["phone"], data.validated_data["variables"])]
-        )
-        return self._queued(
-            services.messages_queue(
-                owner=request.user,
-                recipients=recipients,
-                content=data.validated_data["content"],
-                template=data.validated_data["template_id"],
-                scheduled_at=data.validated_data["scheduled_at"],
-                single=True,
-            )
-        )
+        return self._send(request, SendSerializer, single=True)
 
     @extend_schema(request=BatchSerializer, responses={202: QueuedSerializer, 400: OpenApiResponse()})
     @action(detail=False, methods=["post"], filter_backends=[])
     def batch(self, request):
         """Queue up to 1,000 messages, each recipient with its own variables; opted-out numbers are skipped."""
-        data = BatchSerializer(data=request.data, context=self.get_serializer_context())
-        data.is_valid(raise_exception=True)
-        recipients = services.normalise_recipients(
-            [Recipient(r["phone"], r["variables"]) for r in data.validated_data["recipients"]]
-        )
-        return self._queued(
-            services.messages_queue(
-                owner=request.user,
-                recipients=recipients,
-                content=data.validated_data["content"],
-                template=data.validated_data["template_id"],
-                scheduled_at=data.validated_data["scheduled_at"],
-            )
-        )
+        return self._send(request, BatchSerializer, single=False)
 
     @extend_schema(request=None, responses={200: MessageSerializer, 409: OpenApiResponse()})
     @action(detail=True, methods=["post"], filter_backends=[])
@@ -165,7 +144,7 @@ class GatewayWebhookView(APIView):
         except WebhookRejected as exc:
             error = Forbidden if exc.status_code == 403 else InboxerrException
             raise error(str(exc), code="bad_signature" if exc.status_code == 403 else "malformed_webhook") from exc
-        outcomes = receipts.apply_events(source=self.backend_name, events=events)
+        outcomes = receipts.apply_events(source=EventSource(self.backend_name), events=events)
         answer = backend.webhook_answer(events)
         if answer:
             body, content_type = answer

@@ -1,10 +1,10 @@
-"""Gauges /metrics reads at scrape time (listed in settings.METRICS_GAUGES)."""
+"""Gauges /metrics reads at scrape time (registered in MessagingConfig.ready)."""
 
 from __future__ import annotations
 
 from django.utils import timezone
 
-from messaging.dispatcher import auth_recently_refused
+from messaging.dispatcher.gateway_health import auth_recently_refused
 from messaging.models import Message
 
 

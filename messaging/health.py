@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from messaging.backends import backend_path
-from messaging.dispatcher import auth_recently_refused
+from messaging.dispatcher.gateway_health import auth_recently_refused
 from messaging.models import GatewayHealth
 
 

@@ -17,14 +17,20 @@ class TaskStatus(models.TextChoices):
     FAILED = "FAILED"
 
 
+class TaskKind(models.TextChoices):
+    SEND = "send"
+    BATCH = "batch"
+
+
 class TaskRecord(models.Model):
     """A unit of background work the API handed out, readable at /api/v1/tasks/{id}."""
 
     Status = TaskStatus
+    Kind = TaskKind
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tasks")
-    kind = models.CharField(max_length=32)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     total = models.PositiveIntegerField(default=0)
     result = models.JSONField(default=dict, blank=True)
@@ -138,16 +144,43 @@ class Message(models.Model):
         return f"{self.phone} ({self.status})"
 
 
+class EventSource(models.TextChoices):
+    """Who reported an event, or asked for an opt-out."""
+
+    DISPATCHER = "dispatcher"
+    API = "api"
+    ADMIN = "admin"
+    ANDROID = "android"
+    TWILIO = "twilio"
+
+
+class EventKind(models.TextChoices):
+    """What happened to a message. A gateway event we do not act on keeps the gateway's own name."""
+
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    RECEIVED = "received"
+    PING = "ping"
+    RETRY = "retry"
+    CANCELLED = "cancelled"
+    OPTED_OUT = "opted_out", "opted out"
+    FOUND_AT_GATEWAY = "found_at_gateway", "found at the gateway"
+
+
 class MessageEvent(models.Model):
     """What happened to a message, from us or the gateway: its history and the webhooks' audit trail."""
 
+    Source = EventSource
+    Kind = EventKind
+
     # Empty for events about no message of ours: an inbound SMS, a ping, a receipt for an unknown id.
     message = models.ForeignKey(Message, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
-    # Who reported it: "dispatcher", "api", "android", "twilio".
-    source = models.CharField(max_length=16)
+    source = models.CharField(max_length=16, choices=Source.choices)
     # The gateway's event id; unique per source, which makes retried webhooks count once.
     external_id = models.CharField(max_length=100, blank=True, default="")
-    kind = models.CharField(max_length=40)
+    # One of Kind, or the gateway's own name for an event we do not act on (so no check constraint).
+    kind = models.CharField(max_length=40, choices=Kind.choices)
     # The message's status after this event (unchanged when the event arrived late).
     status = models.CharField(max_length=16, choices=Message.Status.choices, blank=True, default="")
     detail = models.TextField(blank=True, default="")
@@ -173,8 +206,8 @@ class OptOut(models.Model):
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="opt_outs")
     phone = models.CharField(max_length=20, help_text="E.164")
-    # How it arrived: "api", "admin", "android", "twilio".
-    source = models.CharField(max_length=16, default="api")
+    # How it arrived.
+    source = models.CharField(max_length=16, choices=EventSource.choices, default=EventSource.API)
     # The keyword the recipient sent (STOP, UNSUBSCRIBE, ...), when it came by SMS.
     keyword = models.CharField(max_length=32, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -18,35 +19,47 @@ from django.utils import timezone
 from imports.phones import InvalidPhone, normalise_phone
 from inboxerr.metrics import MESSAGES, WEBHOOK_EVENTS
 from messaging.backends.base import WebhookEvent
-from messaging.models import Message, MessageEvent, OptOut
+from messaging.models import EventKind, EventSource, Message, MessageEvent, OptOut
 from messaging.services import opt_out_add
 
 log = logging.getLogger(__name__)
 Status = Message.Status
 
 RANK = {Status.QUEUED: 0, Status.SENDING: 1, Status.SENT: 2, Status.DELIVERED: 3, Status.FAILED: 3, Status.CANCELLED: 3}
-TARGET = {"sent": Status.SENT, "delivered": Status.DELIVERED, "failed": Status.FAILED}
+TARGET = {EventKind.SENT: Status.SENT, EventKind.DELIVERED: Status.DELIVERED, EventKind.FAILED: Status.FAILED}
 STAMP = {Status.SENT: "sent_at", Status.DELIVERED: "delivered_at", Status.FAILED: "failed_at"}
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "OPTOUT"})
 START_WORDS = frozenset({"START", "UNSTOP"})
 
 
+class Result(StrEnum):
+    """What applying one event did."""
+
+    APPLIED = "applied"  # the message moved on
+    LATE = "late"  # the message was already past this status
+    DUPLICATE = "duplicate"  # a retried webhook: the event was already stored
+    UNKNOWN_MESSAGE = "unknown_message"
+    OPTED_OUT = "opted_out"
+    OPTED_IN = "opted_in"
+    IGNORED = "ignored"
+
+
 @dataclass(frozen=True)
 class Outcome:
-    result: str  # "applied", "late", "duplicate", "unknown_message", "opted_out", "opted_in", "ignored"
+    result: Result
     message_id: str = ""
 
 
-def apply_events(*, source: str, events: list[WebhookEvent]) -> list[Outcome]:
+def apply_events(*, source: EventSource, events: list[WebhookEvent]) -> list[Outcome]:
     outcomes = [apply_event(source=source, event=event) for event in events]
     for event, outcome in zip(events, outcomes, strict=True):
         WEBHOOK_EVENTS.labels(source, event.kind, outcome.result).inc()
-        if outcome.result == "applied" and event.kind in ("delivered", "failed"):
+        if outcome.result == Result.APPLIED and event.kind in (EventKind.DELIVERED, EventKind.FAILED):
             MESSAGES.labels(TARGET[event.kind].lower()).inc()
     return outcomes
 
 
-def apply_event(*, source: str, event: WebhookEvent) -> Outcome:
+def apply_event(*, source: EventSource, event: WebhookEvent) -> Outcome:
     with transaction.atomic():
         message = _find_message(event) if event.kind in TARGET else None
         record = MessageEvent(
@@ -62,18 +75,18 @@ def apply_event(*, source: str, event: WebhookEvent) -> Outcome:
             with transaction.atomic():
                 record.save()
         except IntegrityError:
-            return Outcome("duplicate")
+            return Outcome(Result.DUPLICATE)
 
         if event.kind in TARGET:
             if message is None:
                 log.info(
                     "webhook %s: %s for unknown message %r", source, event.kind, event.message_id or event.gateway_id
                 )
-                return Outcome("unknown_message")
+                return Outcome(Result.UNKNOWN_MESSAGE)
             return _advance(message, TARGET[event.kind], event, record)
-        if event.kind == "received":
+        if event.kind == EventKind.RECEIVED:
             return _reply(event, source)
-        return Outcome("ignored")
+        return Outcome(Result.IGNORED)
 
 
 def _find_message(event: WebhookEvent) -> Message | None:
@@ -90,7 +103,7 @@ def _find_message(event: WebhookEvent) -> Message | None:
 
 def _advance(message: Message, target: str, event: WebhookEvent, record: MessageEvent) -> Outcome:
     if RANK[target] <= RANK[message.status]:
-        return Outcome("late", str(message.pk))
+        return Outcome(Result.LATE, str(message.pk))
     now = timezone.now()
     when = event.occurred_at or now
     message.status = target
@@ -105,19 +118,19 @@ def _advance(message: Message, target: str, event: WebhookEvent, record: Message
     )
     record.status = target
     record.save(update_fields=["status"])
-    return Outcome("applied", str(message.pk))
+    return Outcome(Result.APPLIED, str(message.pk))
 
 
-def _reply(event: WebhookEvent, source: str) -> Outcome:
+def _reply(event: WebhookEvent, source: EventSource) -> Outcome:
     """STOP and friends opt the sender out of whoever messaged them; START opts back in."""
     words = event.text.strip().upper().split()
     keyword = words[0] if words else ""
     if keyword not in STOP_WORDS | START_WORDS or not event.phone:
-        return Outcome("ignored")
+        return Outcome(Result.IGNORED)
     try:
         phone = normalise_phone(event.phone, settings.PHONE_DEFAULT_REGION)
     except InvalidPhone:
-        return Outcome("ignored")
+        return Outcome(Result.IGNORED)
     senders = Message.objects.filter(phone=phone).exclude(sent_at=None).order_by("-sent_at")
     if keyword == "STOPALL":
         owners = set(senders.values_list("owner_id", flat=True))
@@ -125,10 +138,10 @@ def _reply(event: WebhookEvent, source: str) -> Outcome:
         owners = set(senders.values_list("owner_id", flat=True)[:1])
     if not owners:
         log.info("reply %s from %s: nobody here has messaged that number", keyword, phone)
-        return Outcome("ignored")
+        return Outcome(Result.IGNORED)
     if keyword in START_WORDS:
         OptOut.objects.filter(owner_id__in=owners, phone=phone).delete()
-        return Outcome("opted_in")
+        return Outcome(Result.OPTED_IN)
     for owner_id in owners:
         opt_out_add(owner_id=owner_id, phone=phone, source=source, keyword=keyword)
-    return Outcome("opted_out")
+    return Outcome(Result.OPTED_OUT)

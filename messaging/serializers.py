@@ -4,15 +4,17 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from inboxerr.fields import VariablesField
-from messaging.models import Message, MessageEvent, OptOut, TaskRecord
-from messaging.services import MAX_BATCH
-from templates.models import MessageTemplate
-from templates.serializers import own_active_template
-
-ONE_OF = "Give exactly one of content and template_id."
+from messaging.models import EventKind, Message, MessageEvent, OptOut, TaskRecord
+from messaging.services import MAX_BATCH, Recipient
+from templates.serializers import ContentOrTemplateSerializer
 
 
 class MessageEventSerializer(serializers.ModelSerializer):
+    # Not an enum: a gateway event we do not act on keeps the gateway's own name.
+    kind = serializers.CharField(
+        read_only=True, help_text=f"One of {', '.join(EventKind.values)}, or the gateway's own name for an event."
+    )
+
     class Meta:
         model = MessageEvent
         fields = ["created_at", "source", "kind", "status", "detail"]
@@ -54,23 +56,18 @@ class MessageDetailSerializer(MessageSerializer):
         read_only_fields = fields
 
 
-class _ContentOrTemplate(serializers.Serializer):
+class _Outgoing(ContentOrTemplateSerializer):
+    """The text of a send or a batch, and when to send it; `to_recipients()` says to whom."""
+
     content = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
-    template_id = serializers.IntegerField(required=False, allow_null=True, default=None)
     scheduled_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
-    def validate_template_id(self, value: int | None) -> MessageTemplate | None:
-        return own_active_template(self.context["request"].user, value)
+    def to_recipients(self) -> list[Recipient]:
+        raise NotImplementedError
 
-    def validate(self, attrs: dict) -> dict:
-        if bool(attrs.get("content")) == bool(attrs.get("template_id")):
-            raise serializers.ValidationError({"content": [ONE_OF], "template_id": [ONE_OF]})
-        return attrs
-
-
-class SendSerializer(_ContentOrTemplate):
-    phone = serializers.CharField(max_length=40)
-    variables = VariablesField(child=serializers.CharField(allow_blank=True), required=False, default=dict)
+    def message_fields(self) -> dict:
+        data = self.validated_data
+        return {"content": data["content"], "template": data["template_id"], "scheduled_at": data["scheduled_at"]}
 
 
 class RecipientSerializer(serializers.Serializer):
@@ -78,8 +75,16 @@ class RecipientSerializer(serializers.Serializer):
     variables = VariablesField(child=serializers.CharField(allow_blank=True), required=False, default=dict)
 
 
-class BatchSerializer(_ContentOrTemplate):
+class SendSerializer(RecipientSerializer, _Outgoing):
+    def to_recipients(self) -> list[Recipient]:
+        return [Recipient(self.validated_data["phone"], self.validated_data["variables"])]
+
+
+class BatchSerializer(_Outgoing):
     recipients = RecipientSerializer(many=True, allow_empty=False, max_length=MAX_BATCH)
+
+    def to_recipients(self) -> list[Recipient]:
+        return [Recipient(r["phone"], r["variables"]) for r in self.validated_data["recipients"]]
 
 
 class QueuedSerializer(serializers.Serializer):

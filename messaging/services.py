@@ -1,4 +1,4 @@
-"""Queuing messages from the API, cancelling them, opt-outs, and waking the dispatcher.
+"""Queuing messages from the API, cancelling them, and opt-outs.
 
 A request only queues: it writes QUEUED messages and a TaskRecord, and the
 dispatcher is woken once the transaction commits. No gateway call happens here.
@@ -10,26 +10,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from imports.phones import InvalidPhone, normalise_phone
 from inboxerr.bulk import insert_ignoring_conflicts
 from inboxerr.exceptions import Conflict, InboxerrException, Unprocessable
 from inboxerr.ids import uuid7
-from messaging.models import Message, MessageEvent, OptOut, TaskRecord
+from messaging.models import EventKind, EventSource, Message, MessageEvent, OptOut, TaskRecord
+from messaging.tasks import kick_dispatcher
 from templates.models import MessageTemplate
 from templates.renderer import MissingVariables, compile_template
 from templates.segments import analyse
 
 Status = Message.Status
 MAX_BATCH = 1000
-# At most one dispatch task is queued per this many seconds, however many messages are queued.
-KICK_DEBOUNCE_SECONDS = 1
-DISPATCH_TASK = "messaging.tasks.dispatch"
 
 
 class InvalidRecipients(InboxerrException):
@@ -47,19 +43,6 @@ class Queued:
     task: TaskRecord
     message_ids: list[str]
     skipped: list[dict]  # {index, phone, reason}
-
-
-# --- Waking the dispatcher ------------------------------------------------------------
-
-
-def kick_dispatcher() -> None:
-    """Queue a dispatch once the current transaction commits; debounced, so a flood of sends costs one task."""
-    transaction.on_commit(_enqueue_dispatch)
-
-
-def _enqueue_dispatch() -> None:
-    if cache.add("messaging:dispatch-kick", 1, timeout=KICK_DEBOUNCE_SECONDS):
-        async_task(DISPATCH_TASK, group="dispatch")
 
 
 # --- Queuing --------------------------------------------------------------------------
@@ -81,23 +64,26 @@ def normalise_recipients(recipients: list[Recipient], region: str | None = None)
     return normalised
 
 
-def messages_queue(
+def messages_send(
     *,
-    owner,
+    owner_id: int,
     recipients: list[Recipient],
     content: str = "",
     template: MessageTemplate | None = None,
     scheduled_at: datetime | None = None,
     single: bool = False,
 ) -> Queued:
-    """Queue one message per recipient (phones already E.164), skipping opted-out numbers.
+    """Queue one message per recipient, the one path of single sends and batches.
 
-    A single send to an opted-out number is refused (422); in a batch it is skipped.
-    Missing variables refuse the whole request, naming the recipients.
+    Every phone is normalised first (a 400 listing the bad ones, nothing created). A single send to an
+    opted-out number is refused (422); in a batch it is skipped. Missing variables refuse the whole request.
     """
+    recipients = normalise_recipients(recipients)
     compiled = compile_template(template.content if template else content)
     opted_out = set(
-        OptOut.objects.filter(owner=owner, phone__in={r.phone for r in recipients}).values_list("phone", flat=True)
+        OptOut.objects.filter(owner_id=owner_id, phone__in={r.phone for r in recipients}).values_list(
+            "phone", flat=True
+        )
     )
     skipped, rendered, missing = [], [], []
     for index, recipient in enumerate(recipients):
@@ -117,9 +103,10 @@ def messages_queue(
 
     now = timezone.now()
     with transaction.atomic():
-        task = TaskRecord.objects.create(owner=owner, kind="send" if single else "batch", total=len(rendered))
+        kind = TaskRecord.Kind.SEND if single else TaskRecord.Kind.BATCH
+        task = TaskRecord.objects.create(owner_id=owner_id, kind=kind, total=len(rendered))
         rows = [
-            (uuid7(), owner.pk, task.pk, r.phone, text, r.variables, max(analyse(text).parts, 1), scheduled_at or now)
+            (uuid7(), owner_id, task.pk, r.phone, text, r.variables, max(analyse(text).parts, 1), scheduled_at or now)
             for r, text in rendered
         ]
         insert_ignoring_conflicts(model=Message, columns=QUEUE_COLUMNS, rows=rows)
@@ -139,7 +126,9 @@ def message_cancel(*, message: Message) -> Message:
             status=Status.CANCELLED, error="Cancelled by its owner.", updated_at=now
         )
         if cancelled:
-            MessageEvent.objects.create(message=message, source="api", kind="cancelled", status=Status.CANCELLED)
+            MessageEvent.objects.create(
+                message=message, source=EventSource.API, kind=EventKind.CANCELLED, status=Status.CANCELLED
+            )
     message.refresh_from_db()
     if not cancelled:
         raise Conflict(
@@ -183,7 +172,7 @@ def task_status(task: TaskRecord) -> dict:
 # --- Opt-outs ---------------------------------------------------------------------------
 
 
-def opt_out_add(*, owner_id: int, phone: str, source: str = "api", keyword: str = "") -> OptOut:
+def opt_out_add(*, owner_id: int, phone: str, source: EventSource = EventSource.API, keyword: str = "") -> OptOut:
     """Opt a number out (idempotent); the owner's QUEUED messages to it are cancelled, reason `opted_out`."""
     with transaction.atomic():
         opt_out, _ = OptOut.objects.get_or_create(
@@ -193,7 +182,10 @@ def opt_out_add(*, owner_id: int, phone: str, source: str = "api", keyword: str 
         cancelled = list(waiting.values_list("id", flat=True))
         waiting.filter(id__in=cancelled).update(status=Status.CANCELLED, error="opted_out", updated_at=timezone.now())
         MessageEvent.objects.bulk_create(
-            [MessageEvent(message_id=i, source=source, kind="opted_out", status=Status.CANCELLED) for i in cancelled]
+            [
+                MessageEvent(message_id=i, source=source, kind=EventKind.OPTED_OUT, status=Status.CANCELLED)
+                for i in cancelled
+            ]
         )
     return opt_out
 

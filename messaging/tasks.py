@@ -1,17 +1,26 @@
-"""django-q2 entry points. Each takes ids (or nothing), and is safe to run twice or at once."""
+"""django-q2 entry points of messaging, and how they are queued.
+
+Each takes ids (or nothing) and is safe to run twice or at once. Tasks are
+queued by their function, never by a dotted path.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
+from django.core.cache import cache
+from django.db import transaction
 from django_q.tasks import async_task
 
 from messaging import dispatcher
-from messaging.dispatch_slots import dispatcher_slot, slots_enforced
-from messaging.services import DISPATCH_TASK, kick_dispatcher
+from messaging.dispatcher.slots import dispatcher_slot, slots_enforced
+
+# At most one dispatch task is queued per this many seconds, however many messages are queued.
+KICK_DEBOUNCE_SECONDS = 1
 
 
-def dispatch() -> dict:
+def dispatch() -> dict[str, Any]:
     """Send due messages for up to SMS_DISPATCH_SECONDS in one of the SMS_DISPATCHERS slots (or, with all
     of them taken, do nothing); recruit one more dispatcher on a full batch; queue the next run if more
     are due when time is up."""
@@ -20,19 +29,27 @@ def dispatch() -> dict:
             return {"stopped": "all dispatcher slots taken"}
         recruit = _recruit_another_dispatcher if slots_enforced() else None
         report = dispatcher.dispatch(on_full_batch=recruit)
-    if report.stopped == "time":
+    if report.stopped == dispatcher.StopReason.TIME:
         kick_dispatcher()
     return {"slot": slot, **{key: value for key, value in asdict(report).items() if key != "durations"}}
+
+
+def dispatch_tick() -> dict[str, Any]:
+    """Every minute: the safety net for scheduled messages, retries come due and expired leases."""
+    return {"released_leases": dispatcher.release_expired_leases(), **dispatch()}
+
+
+def kick_dispatcher() -> None:
+    """Queue a dispatch once the current transaction commits; debounced, so a flood of sends costs one task."""
+    transaction.on_commit(_enqueue_dispatch)
+
+
+def _enqueue_dispatch() -> None:
+    if cache.add("messaging:dispatch-kick", 1, timeout=KICK_DEBOUNCE_SECONDS):
+        async_task(dispatch, group="dispatch")
 
 
 def _recruit_another_dispatcher() -> None:
     # Not debounced like kick_dispatcher: the debounce is what would keep a backlog to one dispatcher.
     # The chain ends at the first task that finds every slot taken.
-    async_task(DISPATCH_TASK, group="dispatch")
-
-
-def dispatch_tick() -> dict:
-    """Every minute: the safety net for scheduled messages, retries come due, expired leases, cancelled campaigns."""
-    released = dispatcher.release_expired_leases()
-    cancelled = dispatcher.cancel_messages_of_cancelled_campaigns()
-    return {"released_leases": released, "cancelled": cancelled, **dispatch()}
+    async_task(dispatch, group="dispatch")

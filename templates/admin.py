@@ -34,7 +34,7 @@ class MessageTemplateForm(forms.ModelForm):
         owner = cleaned.get("owner") if self.instance.pk is None else self.instance.owner
         if owner and cleaned.get("name"):
             try:
-                services.template_check_name(owner=owner, name=cleaned["name"], exclude_pk=self.instance.pk)
+                services.template_check_name(owner_id=owner.pk, name=cleaned["name"], exclude_pk=self.instance.pk)
             except services.TemplateFieldError as error:
                 self.add_error("name", error.details["name"])
         return cleaned
@@ -83,7 +83,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         if change:
             services.template_update(template=obj, **fields)
             return
-        created = services.template_create(owner=obj.owner, **fields)
+        created = services.template_create(owner_id=obj.owner_id, **fields)
         # The admin goes on with `obj` (history entry, redirect): make it the saved row.
         obj.pk = created.pk
         obj.refresh_from_db()

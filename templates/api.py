@@ -29,7 +29,7 @@ class MessageTemplateViewSet(OwnedQuerysetMixin, viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
-        template = services.template_create(owner=request.user, **data.validated_data)
+        template = services.template_create(owner_id=request.user.pk, **data.validated_data)
         return Response(self.get_serializer(template).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: MessageTemplateSerializer, **INVALID})

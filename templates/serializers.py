@@ -56,3 +56,23 @@ def own_active_template(user, template_id: int | None) -> MessageTemplate | None
     if not template.is_active:
         raise serializers.ValidationError("This template is inactive; activate it or choose another.")
     return template
+
+
+class ContentOrTemplateSerializer(serializers.Serializer):
+    """Exactly one of a text of its own (the field `content_field` names) and one of the user's active
+    templates (`template_id`): the rule campaigns and sends share. An edit counts what the object has."""
+
+    content_field = "content"
+    template_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+    def validate_template_id(self, value: int | None) -> MessageTemplate | None:
+        return own_active_template(self.context["request"].user, value)
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        content = attrs.get(self.content_field, getattr(self.instance, self.content_field, ""))
+        template = attrs.get("template_id", getattr(self.instance, "template", None))
+        if bool(content) == bool(template):
+            one_of = f"Give exactly one of {self.content_field} and template_id."
+            raise serializers.ValidationError({self.content_field: [one_of], "template_id": [one_of]})
+        return attrs

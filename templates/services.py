@@ -24,11 +24,11 @@ class TemplateFieldError(InboxerrException):
         super().__init__(f"Invalid input: {field}.", details={field: [message]})
 
 
-def template_check_name(*, owner, name: str, exclude_pk: int | None = None) -> None:
+def template_check_name(*, owner_id: int, name: str, exclude_pk: int | None = None) -> None:
     """Refuse a blank name, or one the owner already gives another template."""
     if not name.strip():
         raise TemplateFieldError("name", "A template needs a name.")
-    taken = MessageTemplate.objects.filter(owner=owner, name=name).exclude(pk=exclude_pk)
+    taken = MessageTemplate.objects.filter(owner_id=owner_id, name=name).exclude(pk=exclude_pk)
     if taken.exists():
         raise TemplateFieldError("name", f'You already have a template named "{name}".')
 
@@ -42,12 +42,12 @@ def template_variables(*, content: str) -> list[str]:
 
 @transaction.atomic
 def template_create(
-    *, owner, name: str, content: str, description: str = "", is_active: bool = True
+    *, owner_id: int, name: str, content: str, description: str = "", is_active: bool = True
 ) -> MessageTemplate:
     variables = template_variables(content=content)
-    template_check_name(owner=owner, name=name)
+    template_check_name(owner_id=owner_id, name=name)
     template = MessageTemplate(
-        owner=owner, name=name, content=content, description=description, is_active=is_active, variables=variables
+        owner_id=owner_id, name=name, content=content, description=description, is_active=is_active, variables=variables
     )
     _save(template)
     return template
@@ -62,7 +62,7 @@ def template_update(*, template: MessageTemplate, **fields: Any) -> MessageTempl
     if "content" in fields:
         fields["variables"] = template_variables(content=fields["content"])
     if "name" in fields:
-        template_check_name(owner=template.owner_id, name=fields["name"], exclude_pk=template.pk)
+        template_check_name(owner_id=template.owner_id, name=fields["name"], exclude_pk=template.pk)
     for field, value in fields.items():
         setattr(template, field, value)
     _save(template, update_fields=[*fields, "updated_at"])
@@ -92,5 +92,5 @@ def _save(template: MessageTemplate, update_fields: list[str] | None = None) -> 
         with transaction.atomic():
             template.save(update_fields=update_fields)
     except IntegrityError:
-        template_check_name(owner=template.owner_id, name=template.name, exclude_pk=template.pk)
+        template_check_name(owner_id=template.owner_id, name=template.name, exclude_pk=template.pk)
         raise

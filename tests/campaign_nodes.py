@@ -23,7 +23,7 @@ def draft_campaign(owner, contacts: int, *, name: str, phone_prefix: str) -> Cam
         Contact(import_job=job, owner=owner, phone=f"{phone_prefix}{i:08d}", name=f"Contact {i}", row_number=i + 2)
         for i in range(contacts)
     )
-    return campaign_create(owner=owner, name=name, message_content="Hello {{ name }}", import_job=job)
+    return campaign_create(owner_id=owner.pk, name=name, message_content="Hello {{ name }}", import_job=job)
 
 
 @contextmanager

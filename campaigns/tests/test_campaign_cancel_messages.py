@@ -64,6 +64,23 @@ def test_a_paused_campaign_cancelled_has_its_held_messages_cancelled(user):
     assert not Message.objects.filter(campaign=campaign, status=M.QUEUED).exists()
 
 
-def test_the_dispatch_tick_still_cancels_them_when_the_worker_task_was_lost(cancelled):
-    assert dispatcher.cancel_messages_of_cancelled_campaigns() == 3
+def test_the_minute_clock_still_cancels_them_when_the_worker_task_was_lost(cancelled):
+    assert tasks.tick()["cancelled_messages"] == 3
     assert not Message.objects.filter(campaign=cancelled, status=M.QUEUED).exists()
+
+
+def test_a_message_back_in_the_queue_after_the_cancel_is_cancelled_by_the_clock_and_never_sent(user, settings):
+    from messaging import tasks as messaging_tasks
+    from messaging.backends.locmem import LocmemBackend
+
+    settings.SMS_BACKEND = "locmem"
+    LocmemBackend.reset()
+    campaign = CampaignFactory(owner=user, status=S.CANCELLED)
+    message = MessageFactory(owner=user, campaign=campaign)  # back in the queue after the cancel
+
+    result = tasks.tick()
+    messaging_tasks.dispatch_tick()
+
+    assert result["cancelled_messages"] == 1
+    assert Message.objects.get(pk=message.pk).status == M.CANCELLED
+    assert LocmemBackend.outbox == []

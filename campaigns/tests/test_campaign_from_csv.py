@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from django_q.models import OrmQ
 
-from campaigns import tasks
+from campaigns import services, tasks
 from campaigns.models import Campaign
 from imports import services as import_services
 from imports.models import ImportJob
@@ -49,7 +49,7 @@ def test_it_answers_202_with_the_campaign_and_its_import(api, user):
     assert response["Location"].endswith(f"/api/v1/campaigns/{campaign.pk}")
     assert body["import_job"]["id"] == campaign.import_job_id
     assert (campaign.status, campaign.start_when_imported) == (Campaign.Status.DRAFT, True)
-    assert campaign.import_job.on_finished == "campaigns.tasks.import_finished"
+    assert list(services.campaigns_waiting_for(import_job_id=campaign.import_job_id)) == [campaign]
 
 
 def test_the_campaign_starts_when_its_import_succeeds(api, django_capture_on_commit_callbacks):

@@ -31,7 +31,7 @@ def run_import(user, tmp_path):
         else:
             source.write_bytes(content)
         job = services.import_create(
-            owner=owner or user, upload=stage_local_file(str(source)), enqueue=False, **options
+            owner_id=(owner or user).pk, upload=stage_local_file(str(source)), enqueue=False, **options
         )
         services.import_run(job_id=job.pk)
         job.refresh_from_db()

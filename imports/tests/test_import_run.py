@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from imports import services
 from imports.models import Contact, ImportJob
+from imports.signals import import_finished
 from imports.tests.conftest import leftover_files
 from imports.tests.factories import ImportJobFactory
 
@@ -151,7 +152,7 @@ def test_a_cancel_stops_the_parser_at_the_next_batch(user, tmp_path, upload_dir)
 
     source = tmp_path / "big.csv"
     source.write_text(HEADER + rows(3 * services.BATCH_SIZE))
-    job = services.import_create(owner=user, upload=stage_local_file(str(source)), enqueue=False)
+    job = services.import_create(owner_id=user.pk, upload=stage_local_file(str(source)), enqueue=False)
     batches = []
 
     def cancel_after_first_batch(progress):
@@ -174,7 +175,7 @@ def test_a_job_cancelled_before_its_parser_started_loses_its_file(user, tmp_path
 
     source = tmp_path / "a.csv"
     source.write_text(HEADER + rows(2))
-    job = services.import_create(owner=user, upload=stage_local_file(str(source)), enqueue=False)
+    job = services.import_create(owner_id=user.pk, upload=stage_local_file(str(source)), enqueue=False)
     services.import_cancel(job=job)
 
     assert services.import_run(job_id=job.pk) is None
@@ -203,7 +204,7 @@ def test_a_job_whose_worker_died_is_restarted_from_the_first_row(run_import, use
 
     source = tmp_path / "a.csv"
     source.write_text(HEADER + rows(3))
-    job = services.import_create(owner=user, upload=stage_local_file(str(source)), enqueue=False)
+    job = services.import_create(owner_id=user.pk, upload=stage_local_file(str(source)), enqueue=False)
     # What a worker killed mid-way leaves: a claimed job, some contacts, a heartbeat long past.
     long_ago = timezone.now() - timezone.timedelta(seconds=settings.IMPORT_STALL_SECONDS + 1)
     ImportJob.objects.filter(pk=job.pk).update(
@@ -247,7 +248,7 @@ def test_two_workers_running_one_job_at_once_import_it_once(user, tmp_path, uplo
 
     source = tmp_path / "a.csv"
     source.write_text(HEADER + rows(2 * services.BATCH_SIZE))
-    job = services.import_create(owner=user, upload=stage_local_file(str(source)), enqueue=False)
+    job = services.import_create(owner_id=user.pk, upload=stage_local_file(str(source)), enqueue=False)
     results = []
 
     def worker():
@@ -278,31 +279,39 @@ def test_contacts_are_written_with_copy_on_postgresql(run_import, django_assert_
     assert job.imported_rows == 2 * services.BATCH_SIZE
 
 
-def test_a_finished_job_queues_its_on_finished_task(user, tmp_path, django_capture_on_commit_callbacks):
-    from django_q.models import OrmQ
+@pytest.fixture
+def announced():
+    """The (job_id, status) of every import_finished signal sent during the test."""
+    heard = []
 
+    def receiver(sender, *, job_id, status, **kwargs):
+        heard.append((job_id, status))
+
+    import_finished.connect(receiver)
+    yield heard
+    import_finished.disconnect(receiver)
+
+
+def test_a_finished_job_is_announced_once_committed(user, tmp_path, announced, django_capture_on_commit_callbacks):
     from imports.upload import stage_local_file
 
     source = tmp_path / "a.csv"
     source.write_text(HEADER + rows(1))
-    job = services.import_create(
-        owner=user, upload=stage_local_file(str(source)), enqueue=False, on_finished="campaigns.tasks.import_finished"
-    )
+    job = services.import_create(owner_id=user.pk, upload=stage_local_file(str(source)), enqueue=False)
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.import_run(job_id=job.pk)
+    assert announced == []  # nothing is said before the status is committed
+    for callback in callbacks:
+        callback()
 
-    assert [(q.func(), q.task["args"]) for q in OrmQ.objects.all()] == [("campaigns.tasks.import_finished", (job.pk,))]
+    assert announced == [(job.pk, ImportJob.Status.SUCCESS)]
 
 
-def test_a_cancelled_job_queues_its_on_finished_task_too(user, django_capture_on_commit_callbacks):
-    from django_q.models import OrmQ
-
-    job = ImportJobFactory(
-        owner=user, status=ImportJob.Status.PROCESSING, on_finished="campaigns.tasks.import_finished"
-    )
+def test_a_cancelled_job_is_announced_too(user, announced, django_capture_on_commit_callbacks):
+    job = ImportJobFactory(owner=user, status=ImportJob.Status.PROCESSING)
 
     with django_capture_on_commit_callbacks(execute=True):
         services.import_cancel(job=job)
 
-    assert [q.func() for q in OrmQ.objects.all()] == ["campaigns.tasks.import_finished"]
+    assert announced == [(job.pk, ImportJob.Status.CANCELLED)]

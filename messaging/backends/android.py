@@ -22,14 +22,10 @@ from django.conf import settings
 
 from messaging import signing
 from messaging.backends.base import (
-    ACCEPTED,
-    DELIVERED,
-    FAILED,
-    SENT,
-    UNKNOWN,
     BaseBackend,
     GatewayAuthError,
     GatewayState,
+    GatewayStatus,
     MalformedWebhook,
     OutgoingSMS,
     PermanentError,
@@ -38,23 +34,24 @@ from messaging.backends.base import (
     WebhookEvent,
     WebhookRejected,
 )
+from messaging.models import EventKind
 
 TIMEOUT_SECONDS = 15
 KINDS = {
-    "sms:sent": "sent",
-    "sms:delivered": "delivered",
-    "sms:failed": "failed",
-    "sms:received": "received",
-    "system:ping": "ping",
+    "sms:sent": EventKind.SENT,
+    "sms:delivered": EventKind.DELIVERED,
+    "sms:failed": EventKind.FAILED,
+    "sms:received": EventKind.RECEIVED,
+    "system:ping": EventKind.PING,
 }
 STATES = {
-    ProcessState.Pending: ACCEPTED,
-    ProcessState.Processed: ACCEPTED,
-    ProcessState.Sent: SENT,
-    ProcessState.Delivered: DELIVERED,
-    ProcessState.Failed: FAILED,
-    ProcessState.Cancelling: FAILED,
-    ProcessState.Cancelled: FAILED,
+    ProcessState.Pending: GatewayStatus.ACCEPTED,
+    ProcessState.Processed: GatewayStatus.ACCEPTED,
+    ProcessState.Sent: GatewayStatus.SENT,
+    ProcessState.Delivered: GatewayStatus.DELIVERED,
+    ProcessState.Failed: GatewayStatus.FAILED,
+    ProcessState.Cancelling: GatewayStatus.FAILED,
+    ProcessState.Cancelled: GatewayStatus.FAILED,
 }
 
 
@@ -105,11 +102,11 @@ class AndroidGatewayBackend(BaseBackend):
             try:
                 state = await self._client.get_state(gateway_id or str(message_id))
             except errors.NotFoundError:
-                return GatewayState(UNKNOWN)
+                return GatewayState(GatewayStatus.UNKNOWN)
             except Exception as exc:
                 raise classify(exc) from exc
         reason = next((r.error for r in state.recipients if r.error), "") or ""
-        return GatewayState(STATES.get(state.state, ACCEPTED), gateway_id=state.id, error=reason)
+        return GatewayState(STATES.get(state.state, GatewayStatus.ACCEPTED), gateway_id=state.id, error=reason)
 
     def parse_webhook(self, *, body: bytes, headers: dict[str, str], url: str) -> list[WebhookEvent]:
         key = settings.SMS_WEBHOOK_SIGNING_KEY

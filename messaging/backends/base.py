@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -75,13 +76,19 @@ class SendResult:
         return self.error is None
 
 
-# What a gateway says of a message it was asked about.
-UNKNOWN, ACCEPTED, SENT, DELIVERED, FAILED = "UNKNOWN", "ACCEPTED", "SENT", "DELIVERED", "FAILED"
+class GatewayStatus(StrEnum):
+    """What a gateway says of a message it was asked about."""
+
+    UNKNOWN = "UNKNOWN"  # it never accepted this id
+    ACCEPTED = "ACCEPTED"
+    SENT = "SENT"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
 
 
 @dataclass(frozen=True)
 class GatewayState:
-    state: str  # one of the constants above; UNKNOWN: the gateway never accepted this id
+    state: GatewayStatus
     gateway_id: str = ""
     error: str = ""
 
@@ -129,7 +136,7 @@ class BaseBackend:
 
     async def get_state(self, message_id: UUID, gateway_id: str = "") -> GatewayState:
         """What the gateway knows of a message; UNKNOWN when it never accepted it."""
-        return GatewayState(UNKNOWN)
+        return GatewayState(GatewayStatus.UNKNOWN)
 
     def parse_webhook(self, *, body: bytes, headers: dict[str, str], url: str) -> list[WebhookEvent]:
         """Verify the request comes from the gateway and read its events; raises WebhookRejected."""

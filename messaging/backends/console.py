@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from messaging.backends.base import ACCEPTED, BaseBackend, GatewayState, OutgoingSMS
+from messaging.backends.base import BaseBackend, GatewayState, GatewayStatus, OutgoingSMS
 
 
 class ConsoleBackend(BaseBackend):
@@ -17,4 +17,4 @@ class ConsoleBackend(BaseBackend):
 
     async def get_state(self, message_id, gateway_id: str = "") -> GatewayState:
         # Whatever was printed counts as accepted; nothing is ever resent after a crash.
-        return GatewayState(ACCEPTED, gateway_id=str(message_id))
+        return GatewayState(GatewayStatus.ACCEPTED, gateway_id=str(message_id))

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections import Counter
 
 from messaging.backends.base import (
-    ACCEPTED,
-    UNKNOWN,
     BaseBackend,
     GatewayState,
+    GatewayStatus,
     OutgoingSMS,
     SendError,
 )
@@ -39,4 +38,6 @@ class LocmemBackend(BaseBackend):
 
     async def get_state(self, message_id, gateway_id: str = "") -> GatewayState:
         known = any(message.id == message_id for message in self.outbox)
-        return GatewayState(ACCEPTED if known else UNKNOWN, gateway_id=str(message_id) if known else "")
+        return GatewayState(
+            GatewayStatus.ACCEPTED if known else GatewayStatus.UNKNOWN, gateway_id=str(message_id) if known else ""
+        )

@@ -19,14 +19,10 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from messaging.backends.base import (
-    ACCEPTED,
-    DELIVERED,
-    FAILED,
-    SENT,
-    UNKNOWN,
     BaseBackend,
     GatewayAuthError,
     GatewayState,
+    GatewayStatus,
     OutgoingSMS,
     PermanentError,
     RetryableError,
@@ -34,19 +30,25 @@ from messaging.backends.base import (
     WebhookEvent,
     WebhookRejected,
 )
+from messaging.models import EventKind
 
 STATUSES = {
-    "accepted": ACCEPTED,
-    "queued": ACCEPTED,
-    "sending": ACCEPTED,
-    "scheduled": ACCEPTED,
-    "sent": SENT,
-    "delivered": DELIVERED,
-    "failed": FAILED,
-    "undelivered": FAILED,
-    "canceled": FAILED,
+    "accepted": GatewayStatus.ACCEPTED,
+    "queued": GatewayStatus.ACCEPTED,
+    "sending": GatewayStatus.ACCEPTED,
+    "scheduled": GatewayStatus.ACCEPTED,
+    "sent": GatewayStatus.SENT,
+    "delivered": GatewayStatus.DELIVERED,
+    "failed": GatewayStatus.FAILED,
+    "undelivered": GatewayStatus.FAILED,
+    "canceled": GatewayStatus.FAILED,
 }
-KINDS = {"sent": "sent", "delivered": "delivered", "failed": "failed", "undelivered": "failed"}
+KINDS = {
+    "sent": EventKind.SENT,
+    "delivered": EventKind.DELIVERED,
+    "failed": EventKind.FAILED,
+    "undelivered": EventKind.FAILED,
+}
 CALLBACK_PATH = "/api/v1/webhooks/twilio"
 
 
@@ -82,16 +84,18 @@ class TwilioBackend(BaseBackend):
 
     async def get_state(self, message_id: UUID, gateway_id: str = "") -> GatewayState:
         if not gateway_id:
-            return GatewayState(UNKNOWN)
+            return GatewayState(GatewayStatus.UNKNOWN)
         async with self:
             try:
                 fetched = await self._client.messages(gateway_id).fetch_async()
             except TwilioRestException as exc:
                 if exc.status == 404:
-                    return GatewayState(UNKNOWN)
+                    return GatewayState(GatewayStatus.UNKNOWN)
                 raise classify(exc) from exc
         return GatewayState(
-            STATUSES.get(fetched.status, ACCEPTED), gateway_id=fetched.sid, error=fetched.error_message or ""
+            STATUSES.get(fetched.status, GatewayStatus.ACCEPTED),
+            gateway_id=fetched.sid,
+            error=fetched.error_message or "",
         )
 
     def parse_webhook(self, *, body: bytes, headers: dict[str, str], url: str) -> list[WebhookEvent]:
@@ -106,7 +110,7 @@ class TwilioBackend(BaseBackend):
         status = params.get("MessageStatus") or params.get("SmsStatus") or ""
         if status == "received" or ("Body" in params and not our_id):
             return [
-                WebhookEvent(event_id=f"{sid}:received", kind="received", gateway_id=sid,
+                WebhookEvent(event_id=f"{sid}:received", kind=EventKind.RECEIVED, gateway_id=sid,
                              phone=params.get("From", ""), text=params.get("Body", ""), payload=params)
             ]  # fmt: skip
         return [
@@ -122,7 +126,7 @@ class TwilioBackend(BaseBackend):
         ]
 
     def webhook_answer(self, events: list[WebhookEvent]) -> tuple[str, str] | None:
-        if events and all(event.kind == "received" for event in events):
+        if events and all(event.kind == EventKind.RECEIVED for event in events):
             return EMPTY_TWIML, "text/xml"
         return None  # a status callback: Twilio ignores the body
 

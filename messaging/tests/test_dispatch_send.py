@@ -168,16 +168,3 @@ def test_a_number_that_opted_out_after_queuing_is_cancelled_not_sent(user, locme
     message.refresh_from_db()
     assert (message.status, message.error) == (S.CANCELLED, "opted_out")
     assert locmem_gateway.outbox == []
-
-
-def test_queued_messages_left_by_a_cancelled_campaign_are_cancelled_by_the_tick(user, locmem_gateway):
-    from messaging import tasks
-
-    campaign = CampaignFactory(owner=user, status="CANCELLED")
-    message = MessageFactory(owner=user, campaign=campaign)  # back in the queue after the cancel
-
-    result = tasks.dispatch_tick()
-
-    assert result["cancelled"] == 1
-    assert Message.objects.get(pk=message.pk).status == S.CANCELLED
-    assert locmem_gateway.outbox == []

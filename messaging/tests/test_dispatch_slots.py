@@ -9,16 +9,15 @@ from django.db import connection
 from django_q.models import OrmQ
 
 from messaging import tasks
-from messaging.dispatch_slots import dispatcher_slot
+from messaging.dispatcher.slots import dispatcher_slot
 from messaging.models import Message
-from messaging.services import DISPATCH_TASK
 from messaging.tests.factories import MessageFactory
 
 pytestmark = pytest.mark.postgres
 
 
 def queued_dispatch_tasks() -> int:
-    return sum(1 for task in OrmQ.objects.all() if task.func() == DISPATCH_TASK)
+    return sum(1 for task in OrmQ.objects.all() if task.func() == "messaging.tasks.dispatch")
 
 
 class SlotHolder(threading.Thread):

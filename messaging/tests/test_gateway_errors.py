@@ -17,12 +17,8 @@ from twilio.base.exceptions import TwilioRestException
 from messaging.backends import android, twilio
 from messaging.backends.android import AndroidGatewayBackend
 from messaging.backends.base import (
-    ACCEPTED,
-    DELIVERED,
-    FAILED,
-    SENT,
-    UNKNOWN,
     GatewayAuthError,
+    GatewayStatus,
     OutgoingSMS,
     PermanentError,
     RetryableError,
@@ -245,7 +241,7 @@ def test_get_state_of_a_message_the_gateway_never_got_is_unknown(gateway):
 
     state = get_state(gateway, message_id)
 
-    assert state.state == UNKNOWN
+    assert state.state == GatewayStatus.UNKNOWN
     assert gateway.requests[0]["path"] == f"/3rdparty/v1/messages/{message_id}"
 
 
@@ -255,12 +251,17 @@ def test_get_state_of_a_pending_message_is_accepted(gateway):
 
     state = get_state(gateway, message.id)
 
-    assert (state.state, state.gateway_id, state.error) == (ACCEPTED, str(message.id), "")
+    assert (state.state, state.gateway_id, state.error) == (GatewayStatus.ACCEPTED, str(message.id), "")
 
 
 @pytest.mark.parametrize(
     ("gateway_state", "ours", "error"),
-    [("Processed", ACCEPTED, ""), ("Sent", SENT, ""), ("Delivered", DELIVERED, ""), ("Failed", FAILED, "no signal")],
+    [
+        ("Processed", GatewayStatus.ACCEPTED, ""),
+        ("Sent", GatewayStatus.SENT, ""),
+        ("Delivered", GatewayStatus.DELIVERED, ""),
+        ("Failed", GatewayStatus.FAILED, "no signal"),
+    ],
 )
 def test_get_state_maps_the_gateways_states_to_ours(gateway, gateway_state, ours, error):
     message_id = uuid.uuid4()
@@ -277,7 +278,7 @@ def test_get_state_asks_by_the_gateway_id_when_there_is_one(gateway):
 
     state = get_state(gateway, uuid.uuid4(), gateway_id="gw-7")
 
-    assert (state.state, state.gateway_id) == (DELIVERED, "gw-7")
+    assert (state.state, state.gateway_id) == (GatewayStatus.DELIVERED, "gw-7")
     assert gateway.requests[0]["path"] == "/3rdparty/v1/messages/gw-7"
 
 
@@ -303,7 +304,7 @@ def test_states_asked_at_once_on_one_backend_are_all_answered(gateway):
     states = gateway.run(scenario)
 
     answers = [s if isinstance(s, Exception) else (s.state, s.gateway_id) for s in states]
-    assert answers == [(SENT, str(i)) for i in ids]
+    assert answers == [(GatewayStatus.SENT, str(i)) for i in ids]
 
 
 def test_send_batch_returns_one_result_per_message_in_order_with_errors_attached(gateway):

@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 
 from messaging import dispatcher
+from messaging.dispatcher.ratelimit import SharedRateLimit
 from messaging.models import Message
-from messaging.ratelimit import SharedRateLimit
 from messaging.tests.factories import MessageFactory
 
 

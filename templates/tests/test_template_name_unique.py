@@ -92,7 +92,7 @@ def test_a_name_taken_by_a_concurrent_insert_is_the_same_400(user):
     watcher.start()
 
     with pytest.raises(services.TemplateFieldError) as error:
-        services.template_create(owner=user, name="Welcome", content="Hello again")
+        services.template_create(owner_id=user.pk, name="Welcome", content="Hello again")
 
     thread.join()
     watcher.join()

@@ -40,7 +40,7 @@ def run_import_text(user, tmp_path):
     def run(text: str, **options):
         source = tmp_path / "source.csv"
         source.write_text(text, encoding="utf-8", newline="")
-        job = services.import_create(owner=user, upload=stage_local_file(str(source)), enqueue=False, **options)
+        job = services.import_create(owner_id=user.pk, upload=stage_local_file(str(source)), enqueue=False, **options)
         services.import_run(job_id=job.pk)
         job.refresh_from_db()
         return job

@@ -40,7 +40,7 @@ class Command(BaseCommand):
 
         upload = stage_local_file(path)
         try:
-            job = services.import_create(owner=user, upload=upload, enqueue=False, **reading.validated_data)
+            job = services.import_create(owner_id=user.pk, upload=upload, enqueue=False, **reading.validated_data)
         except InboxerrException as exc:
             os.unlink(upload.path)
             raise CommandError(exc.message) from exc

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
 
+from django.conf import settings
 from django.db import transaction
 
+from messaging.backends import backend_path
+from messaging.dispatcher.claims import Claimed
 from messaging.models import RateLimitWindow
 
 
@@ -44,3 +48,32 @@ class SharedRateLimit:
             if granted:
                 return granted
             time.sleep(self.window_seconds - time.time() % self.window_seconds + 0.001)
+
+
+def dispatch_rate_limit() -> SharedRateLimit | None:
+    """The limit SMS_RATE_LIMIT sets on the backend in use, or None when there is none."""
+    if settings.SMS_RATE_LIMIT <= 0:
+        return None
+    return SharedRateLimit(f"sms:{settings.SMS_RATE_LIMIT_UNIT}:{backend_path()}", settings.SMS_RATE_LIMIT)
+
+
+def within_rate_limit(
+    claims: list[Claimed], limiter: SharedRateLimit | None
+) -> Iterator[tuple[list[Claimed], list[Claimed]]]:
+    """(chunk, what is left after it): as much as the shared rate limit allows each time, until all is sent."""
+    if not claims:
+        return
+    if limiter is None:
+        yield claims, []
+        return
+    units = [c.parts if settings.SMS_RATE_LIMIT_UNIT == "segments" else 1 for c in claims]
+    banked = 0  # units taken from the limit and not yet spent
+    while claims:
+        while banked < units[0]:
+            banked += limiter.acquire(sum(units) - banked)
+        fit = 0
+        while fit < len(claims) and sum(units[: fit + 1]) <= banked:
+            fit += 1
+        banked -= sum(units[:fit])
+        chunk, claims, units = claims[:fit], claims[fit:], units[fit:]
+        yield chunk, claims

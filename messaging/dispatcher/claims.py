@@ -1,0 +1,137 @@
+"""Claims and leases: which dispatcher holds which message, and until when.
+
+A claim is one statement, UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP
+LOCKED LIMIT n) RETURNING ..., so no two dispatchers ever hold the same
+message. It is a lease: a dispatcher that dies leaves its messages SENDING
+until the lease expires; they then go back to QUEUED marked
+verify_before_send, and whoever claims them next asks the gateway whether it
+already has them before sending.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from messaging.backends.base import OutgoingSMS
+from messaging.models import Message
+
+log = logging.getLogger(__name__)
+Status = Message.Status
+
+# Conditions other apps add to every claim: a message matching one of them waits. Campaigns adds
+# "its campaign is paused or cancelled" in its AppConfig.ready, so messaging never reads a campaign's status.
+_holds: list[Q] = []
+
+
+def hold_back_from_claims(condition: Q) -> None:
+    """Never claim a message matching `condition` (a Q on Message), however due it is."""
+    if condition not in _holds:
+        _holds.append(condition)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: UUID
+    owner_id: int
+    phone: str
+    content: str
+    parts: int
+    attempts: int
+    verify_before_send: bool
+    gateway_id: str
+
+    def outgoing(self) -> OutgoingSMS:
+        return OutgoingSMS(id=self.id, phone=self.phone, text=self.content, parts=self.parts)
+
+
+def claim_due(*, worker: str, limit: int, now: datetime | None = None) -> list[Claimed]:
+    """Claim up to `limit` due QUEUED messages, oldest first, in one statement."""
+    now = now or timezone.now()
+    # held=False matches message_due_idx, which leaves out paused campaigns' messages; the holds
+    # still apply, for the moments before a pause's messages are marked held.
+    due = Message.objects.filter(status=Status.QUEUED, held=False, next_attempt_at__lte=now)
+    for condition in _holds:
+        due = due.exclude(condition)
+    due_ids = due.order_by("next_attempt_at").values("id")[:limit]
+    if connection.vendor == "postgresql":
+        due_ids = due_ids.select_for_update(skip_locked=True, of=("self",))
+    lease = now + timedelta(seconds=settings.SMS_LEASE_SECONDS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        subquery, params = due_ids.query.sql_with_params()  # FOR UPDATE compiles only inside a transaction
+        cursor.execute(
+            f"UPDATE {Message._meta.db_table} SET status = %s, lease_expires_at = %s, claimed_by = %s, "
+            f"attempts = attempts + 1, updated_at = %s WHERE id IN ({subquery}) "
+            "RETURNING id, owner_id, phone, content, parts_count, attempts, verify_before_send, gateway_message_id",
+            [Status.SENDING, _db(lease), worker, _db(now), *params],
+        )
+        rows = cursor.fetchall()
+    return [Claimed(_uuid(r[0]), r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7]) for r in rows]
+
+
+def held_by(worker: str, ids: list[UUID]) -> Any:
+    """The messages among `ids` that `worker` still holds: a lease may have run out and been taken since."""
+    return Message.objects.filter(id__in=ids, status=Status.SENDING, claimed_by=worker)
+
+
+def renew_leases(chunk: list[Claimed], worker: str) -> list[Claimed]:
+    """Extend the leases right before sending; the claims this worker no longer holds are dropped."""
+    lease = timezone.now() + timedelta(seconds=settings.SMS_LEASE_SECONDS)
+    held = held_by(worker, [c.id for c in chunk])
+    with transaction.atomic():
+        still_mine = set(held.select_for_update().values_list("id", flat=True))
+        held.filter(id__in=still_mine).update(lease_expires_at=lease)
+    if len(still_mine) < len(chunk):
+        log.warning(
+            "dispatcher %s: %d lease(s) lost before sending; not sending those", worker, len(chunk) - len(still_mine)
+        )
+    return [c for c in chunk if c.id in still_mine]
+
+
+def release(claims: list[Claimed], worker: str) -> None:
+    """Back to QUEUED without counting the attempt (it never reached the gateway), after the auth pause."""
+    if claims:
+        now = timezone.now()
+        held_by(worker, [c.id for c in claims]).update(
+            status=Status.QUEUED,
+            attempts=F("attempts") - 1,
+            lease_expires_at=None,
+            next_attempt_at=now + timedelta(seconds=settings.SMS_AUTH_RETRY_SECONDS),
+            updated_at=now,
+        )
+
+
+def release_expired_leases(*, now: datetime | None = None) -> int:
+    """SENDING messages whose lease ran out go back to QUEUED, to be checked with the gateway before resending."""
+    now = now or timezone.now()
+    return Message.objects.filter(status=Status.SENDING, lease_expires_at__lt=now).update(
+        status=Status.QUEUED,
+        verify_before_send=True,
+        claimed_by="",
+        lease_expires_at=None,
+        next_attempt_at=now,
+        updated_at=now,
+    )
+
+
+def _db(value: datetime) -> Any:
+    """A datetime as the database driver wants it in raw SQL."""
+    return value if connection.vendor == "postgresql" else connection.ops.adapt_datetimefield_value(value)
+
+
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))

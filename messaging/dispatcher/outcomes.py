@@ -1,0 +1,151 @@
+"""Recording what the gateway answered: SENT, a retry after a backoff, or FAILED, each with its event.
+
+Every write here holds only while the worker still owns the message (status
+SENDING, claimed_by the worker): a webhook or another dispatcher that moved it
+on meanwhile wins, and the write changes nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from inboxerr.metrics import MESSAGES
+from messaging.backends.base import BaseBackend, GatewayAuthError, SendResult
+from messaging.dispatcher import gateway_health
+from messaging.dispatcher.claims import Claimed, held_by, release
+from messaging.models import EventKind, EventSource, Message, MessageEvent
+
+Status = Message.Status
+STAMPS = {Status.SENT: "sent_at", Status.DELIVERED: "delivered_at", Status.FAILED: "failed_at"}
+
+
+class Retry(StrEnum):
+    """What retry_or_fail did with a message."""
+
+    QUEUED = "queued"  # back in the queue, after a backoff
+    FAILED = "failed"  # out of attempts
+    LOST = "lost"  # no longer this worker's to move
+
+
+@dataclass
+class Recorded:
+    """What one chunk's answers came to."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    auth_refused: bool = False
+
+    def count(self, retry: Retry) -> None:
+        if retry == Retry.QUEUED:
+            self.retried += 1
+        elif retry == Retry.FAILED:
+            self.failed += 1
+
+
+def record(chunk: list[Claimed], results: list[SendResult], *, backend: BaseBackend, worker: str) -> Recorded:
+    """Record a chunk's answers in one transaction: repeating it after a lost commit changes nothing."""
+    now = timezone.now()
+    by_id = {c.id: c for c in chunk}
+    accepted = [r for r in results if r.accepted]
+    refused = [r for r in results if isinstance(r.error, GatewayAuthError)]
+    recorded = Recorded(sent=len(accepted), auth_refused=bool(refused))
+    with transaction.atomic():
+        if accepted:
+            MESSAGES.labels("sent").inc(_mark_sent(accepted, backend=backend, worker=worker, now=now))
+        for result in results:
+            if result.error is None or isinstance(result.error, GatewayAuthError):
+                continue
+            claim = by_id[result.message_id]
+            if not result.error.retryable:
+                finish(claim, Status.FAILED, worker, error=result.error.reason, kind=EventKind.FAILED)
+                recorded.failed += 1
+            else:
+                recorded.count(retry_or_fail(claim, result.error.reason, worker))
+        if refused:
+            release([by_id[r.message_id] for r in refused], worker)
+            gateway_health.note_auth_refused(refused[0].error.reason if refused[0].error else "")
+        elif accepted:
+            gateway_health.clear_auth_refused()
+    return recorded
+
+
+def _mark_sent(accepted: list[SendResult], *, backend: BaseBackend, worker: str, now: datetime) -> int:
+    """Record SENT for the accepted messages this worker still holds (a webhook may have moved some on)."""
+    held = held_by(worker, [r.message_id for r in accepted])
+    still_mine: set[UUID] = set(held.select_for_update().values_list("id", flat=True))
+    common = {"status": Status.SENT, "sent_at": now, "lease_expires_at": None, "error": "", "updated_at": now}
+    if backend.reuses_our_ids:  # the gateway's id is ours: one statement for the whole batch
+        held.filter(id__in=still_mine).update(**common)
+    else:
+        for result in accepted:
+            if result.message_id in still_mine:
+                held.filter(id=result.message_id).update(gateway_message_id=result.gateway_id, **common)
+    MessageEvent.objects.bulk_create(
+        [
+            MessageEvent(message_id=i, source=EventSource.DISPATCHER, kind=EventKind.SENT, status=Status.SENT)
+            for i in still_mine
+        ]
+    )
+    return len(still_mine)
+
+
+def retry_or_fail(claim: Claimed, reason: str, worker: str) -> Retry:
+    """Back to QUEUED after a backoff, marked to be checked with the gateway first: a timeout or a 5xx
+    does not say whether the gateway took the message. FAILED once the attempts are spent."""
+    if claim.attempts >= settings.SMS_MAX_ATTEMPTS:
+        error = f"Gave up after {claim.attempts} attempts: {reason}"
+        finish(claim, Status.FAILED, worker, error=error, kind=EventKind.FAILED)
+        return Retry.FAILED
+    delay = backoff_seconds(claim.attempts)
+    now = timezone.now()
+    moved = held_by(worker, [claim.id]).update(
+        status=Status.QUEUED,
+        next_attempt_at=now + timedelta(seconds=delay),
+        lease_expires_at=None,
+        verify_before_send=True,
+        error=reason,
+        updated_at=now,
+    )
+    if moved:
+        MESSAGES.labels("retry").inc()
+        MessageEvent.objects.create(
+            message_id=claim.id,
+            source=EventSource.DISPATCHER,
+            kind=EventKind.RETRY,
+            status=Status.QUEUED,
+            detail=f"{reason} (in {delay:.0f} s)",
+        )
+        return Retry.QUEUED
+    return Retry.LOST
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential backoff with full jitter between half and all of it, capped."""
+    ceiling = min(settings.SMS_RETRY_MAX_SECONDS, settings.SMS_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def finish(
+    claim: Claimed, status: Status, worker: str, *, gateway_id: str = "", error: str = "", kind: EventKind
+) -> None:
+    """A final status (or SENT, for a message found at the gateway), with its event."""
+    now = timezone.now()
+    fields: dict[str, object] = {"status": status, "lease_expires_at": None, "error": error, "updated_at": now}
+    if stamp := STAMPS.get(status):
+        fields[stamp] = now
+    if gateway_id and gateway_id != str(claim.id):
+        fields["gateway_message_id"] = gateway_id
+    if held_by(worker, [claim.id]).update(**fields):
+        MessageEvent.objects.create(
+            message_id=claim.id, source=EventSource.DISPATCHER, kind=kind, status=status, detail=error
+        )
+        MESSAGES.labels(status.lower()).inc()
