@@ -133,7 +133,7 @@ class CampaignViewSet(StreamingUploadMixin, OwnedQuerysetMixin, viewsets.ModelVi
             campaign = services.campaign_create(
                 owner_id=request.user.pk, template=template, import_job=job, start_when_imported=True, **fields
             )
-        self.upload_handler.claim()
+        self.streamed.claim()
         body = CampaignFromCSVResultSerializer({"campaign": campaign}, context=self.get_serializer_context()).data
         location = self.reverse_action("detail", args=[campaign.pk])
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": location})

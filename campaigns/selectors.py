@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Count, Sum
 from django.utils import timezone
@@ -20,7 +21,7 @@ MAX_PREVIEW = 50
 DONE = (Message.Status.SENT, Message.Status.DELIVERED, Message.Status.FAILED, Message.Status.CANCELLED)
 
 
-def campaign_stats(*, campaign: Campaign) -> dict:
+def campaign_stats(*, campaign: Campaign) -> dict[str, Any]:
     """Counts by status and parts, progress, the send rate over the last minute and an estimated finish."""
     by_status = {status: 0 for status in Message.Status.values}
     total_parts = 0
@@ -56,11 +57,12 @@ def campaign_stats(*, campaign: Campaign) -> dict:
     }
 
 
-def campaign_preview(*, campaign: Campaign, limit: int) -> dict:
+def campaign_preview(*, campaign: Campaign, limit: int) -> dict[str, Any]:
     """The first `limit` messages as they would be sent, and an estimate of the whole campaign's parts."""
     compiled = campaign_compile(campaign)
     contacts = Contact.objects.filter(import_job_id=campaign.import_job_id).order_by("id")
-    items = []
+    items: list[dict[str, Any]] = []
+    sampled: list[int] = []  # the parts of each message that rendered
     for contact in contacts[: max(1, min(limit, MAX_PREVIEW))]:
         values = {**contact.variables, "phone": contact.phone, "name": contact.name}
         try:
@@ -69,6 +71,7 @@ def campaign_preview(*, campaign: Campaign, limit: int) -> dict:
             items.append({"phone": contact.phone, "rendered": None, "missing": exc.names, "encoding": None, "parts": 0})
             continue
         segments = analyse(text)
+        sampled.append(segments.parts)
         items.append(
             {
                 "phone": contact.phone,
@@ -79,6 +82,5 @@ def campaign_preview(*, campaign: Campaign, limit: int) -> dict:
             }
         )
     recipients = contacts.count() if campaign.import_job_id else 0
-    sampled = [item["parts"] for item in items if item["rendered"] is not None]
     average = sum(sampled) / len(sampled) if sampled else 0
     return {"messages": items, "recipients": recipients, "estimated_total_parts": round(average * recipients)}

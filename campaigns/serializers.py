@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
@@ -12,8 +14,12 @@ from templates.serializers import ContentOrTemplateSerializer
 
 class CampaignSerializer(serializers.ModelSerializer):
     # Null for a campaign that sends its own message_content, and for a draft with no import yet.
-    template_id = serializers.PrimaryKeyRelatedField(source="template", read_only=True, allow_null=True)
-    import_id = serializers.PrimaryKeyRelatedField(source="import_job", read_only=True, allow_null=True)
+    template_id: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        source="template", read_only=True, allow_null=True
+    )
+    import_id: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        source="import_job", read_only=True, allow_null=True
+    )
     stats_url = serializers.SerializerMethodField()
     actions = serializers.SerializerMethodField(help_text="What may be done with the campaign in its status now.")
 

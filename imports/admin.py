@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import AdminForm
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -100,7 +101,7 @@ class ImportJobAdmin(admin.ModelAdmin):
     def _upload_view(self, request, handler: CSVUploadHandler | None):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        if request.method != "POST":
+        if handler is None:  # not a POST
             return self._upload_form(request, ImportUploadForm())
         form = ImportUploadForm(request.POST, request.FILES)
         try:
@@ -131,7 +132,7 @@ class ImportJobAdmin(admin.ModelAdmin):
     def cancel_view(self, request, object_id):
         job = self.get_object(request, unquote(object_id))
         if job is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            raise Http404(f"No import with id {object_id}.")
         if not self.has_cancel_permission(request, job):
             raise PermissionDenied
         try:

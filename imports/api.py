@@ -1,24 +1,28 @@
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 
 from imports import services
 from imports.models import ImportJob
 from imports.renderers import ErrorsCSVRenderer
 from imports.serializers import ContactSerializer, ImportJobSerializer, ImportUploadSerializer, RowErrorSerializer
 from imports.upload import CSVUploadHandler, streaming_upload
-from inboxerr.api import OwnedQuerysetMixin
+from inboxerr.api import OwnedQuerysetMixin, ViewBase
 from inboxerr.pagination import OldestFirstCursorPagination, PageNumberPagination
 from inboxerr.parsers import JSONParser
 
 
-class StreamingUploadMixin:
+class StreamingUploadMixin(ViewBase):
     """POST bodies stream through CSVUploadHandler (imports.upload.streaming_upload), set up in
     dispatch(), before DRF builds its request and session authentication reads the body."""
 
@@ -28,10 +32,16 @@ class StreamingUploadMixin:
         with streaming_upload(request) as self.upload_handler:
             return super().dispatch(request, *args, **kwargs)
 
-    def read_upload(self, request, serializer_class):
+    @property
+    def streamed(self) -> CSVUploadHandler:
+        """This POST's upload handler."""
+        assert self.upload_handler is not None, "set up in dispatch() for every POST"
+        return self.upload_handler
+
+    def read_upload(self, request: Request, serializer_class: type[Serializer[Any]]) -> dict[str, Any]:
         """Validate the multipart body; raises the handler's 413/415 or a 400 naming the field."""
         data = request.data  # streams the body to disk
-        self.upload_handler.raise_refusal()
+        self.streamed.raise_refusal()
         serializer = serializer_class(data=data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
@@ -59,7 +69,7 @@ class ImportJobViewSet(
         services.import_check_capacity(owner_id=request.user.pk)
         options = self.read_upload(request, ImportUploadSerializer)
         job = services.import_create(owner_id=request.user.pk, upload=options.pop("file"), **options)
-        self.upload_handler.claim()
+        self.streamed.claim()
         body = self.get_serializer(job).data
         location = self.reverse_action("detail", args=[job.pk])
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": location})

@@ -9,8 +9,9 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import islice
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -46,7 +47,7 @@ class Progress:
     imported: int = 0
     invalid: int = 0
     duplicate: int = 0
-    errors: list[dict] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
     bytes_read: int = 0
 
 
@@ -231,7 +232,10 @@ def _parse_batches(path: str, layout: Layout, region: str) -> Iterator[ParsedBat
         )
 
 
-def _limited(batches: Iterator[list], raw: io.BufferedReader) -> Iterator[tuple[list, int]]:
+Record = tuple[int, list[str]]  # (row number, cells)
+
+
+def _limited(batches: Iterator[list[Record]], raw: io.BufferedReader) -> Iterator[tuple[list[Record], int]]:
     rows = 0
     for records in batches:
         rows += len(records)
@@ -250,12 +254,17 @@ def _init_converter(layout: Layout, region: str) -> None:
     _converter = RowConverter(layout, region)
 
 
-def _convert_batch(item: tuple[list, int]) -> ParsedBatch:
+def _convert_batch(item: tuple[list[Record], int]) -> ParsedBatch:
     records, bytes_read = item
-    contacts, errors = [], []
+    assert _converter is not None, "the process was started with _init_converter"
+    contacts: list[ParsedContact] = []
+    errors: list[RowError] = []
     for row_number, cells in records:
         result = _converter.convert(row_number, cells)
-        (errors if isinstance(result, RowError) else contacts).append(result)
+        if isinstance(result, RowError):
+            errors.append(result)
+        else:
+            contacts.append(result)
     return ParsedBatch(rows=len(records), contacts=contacts, errors=errors, bytes_read=bytes_read)
 
 
@@ -286,7 +295,7 @@ def _import_batch(job: ImportJob, batch: ParsedBatch, progress: Progress) -> Non
     IMPORT_ROWS.labels("duplicate").inc(len(batch.contacts) - inserted)
 
 
-def _batched(records: Iterable, size: int) -> Iterator[list]:
+def _batched(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
     iterator = iter(records)
     while batch := list(islice(iterator, size)):
         yield batch
@@ -347,7 +356,7 @@ class CleanupReport:
     contacts_deleted: int = 0
 
 
-def import_cleanup(*, now=None) -> CleanupReport:
+def import_cleanup(*, now: datetime | None = None) -> CleanupReport:
     """Remove orphaned upload files, and finished jobs past retention that no campaign uses."""
     now = now or timezone.now()
     report = CleanupReport()

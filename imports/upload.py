@@ -112,17 +112,19 @@ class CSVUploadHandler(FileUploadHandler):
         if self._size > self.max_bytes:
             self._refuse(self._too_large())
         self._sha256.update(raw_data)
+        assert self._out is not None, "new_file opened it"
         self._out.write(raw_data)
         return None  # consumed: no later handler sees the chunk
 
     def file_complete(self, file_size: int):
+        assert self._out is not None, "new_file opened it"
         self._out.close()
         self.upload = StreamedUpload(
             path=self._path,
             name=os.path.basename(self.file_name or "upload.csv")[:255],
             size=self._size,
             sha256=self._sha256.hexdigest(),
-            content_type=self.content_type,
+            content_type=self.content_type or "",
         )
         return self.upload
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 
@@ -17,12 +20,12 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.COUNT_CAP].count()
+        return cast("QuerySet[Any]", self.object_list)[: self.COUNT_CAP].count()
 
 
 class LargeTableAdminMixin:
     """Change-list options for tables that grow without bound."""
 
-    paginator = CappedCountPaginator
+    paginator: type[Paginator] = CappedCountPaginator
     show_full_result_count = False
     list_per_page = 50

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, models
 from django.utils import timezone
@@ -33,29 +33,29 @@ def insert_ignoring_conflicts(
     table = model._meta.db_table
     defaults = _defaults_for(model, columns)
     columns = [*columns, *(field.attname for field, _ in defaults)]
-    rows = [(*row, *(make() for _, make in defaults)) for row in rows]
+    filled: list[tuple[Any, ...]] = [(*row, *(make() for _, make in defaults)) for row in rows]
     names = ", ".join(columns)
     if connection.vendor == "postgresql":
         # psycopg adapts UUIDs, datetimes and the rest itself; only JSON needs encoding.
-        rows = [tuple(_json(value) for value in row) for row in rows]
+        filled = [tuple(_json(value) for value in row) for row in filled]
     else:
         # SQLite stores UUIDs as hex and datetimes as text: let each field convert its value.
-        fields = [model._meta.get_field(name) for name in columns]
-        rows = [tuple(f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)) for row in rows]
-    if not rows:
+        fields = [cast("models.Field[Any, Any]", model._meta.get_field(name)) for name in columns]
+        filled = [tuple(f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)) for row in filled]
+    if not filled:
         return 0
     if order_by:  # VALUES and executemany insert in list order
         position = columns.index(order_by)
-        rows.sort(key=lambda row: row[position])
+        filled.sort(key=lambda row: row[position])
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
     with connection.cursor() as cursor:
-        if len(rows) <= SMALL_BATCH:
+        if len(filled) <= SMALL_BATCH:
             # A few rows (an API send): one INSERT beats four statements around a COPY.
-            values = ", ".join([placeholders] * len(rows))
-            cursor.execute(f"INSERT INTO {table} ({names}) VALUES {values} ON CONFLICT DO NOTHING", _flat(rows))
+            values = ", ".join([placeholders] * len(filled))
+            cursor.execute(f"INSERT INTO {table} ({names}) VALUES {values} ON CONFLICT DO NOTHING", _flat(filled))
             return cursor.rowcount
         if connection.vendor != "postgresql":
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES {placeholders} ON CONFLICT DO NOTHING", rows)
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES {placeholders} ON CONFLICT DO NOTHING", filled)
             return cursor.rowcount
 
         stage = f"{table}_stage"
@@ -65,14 +65,14 @@ def insert_ignoring_conflicts(
         # Empty it first: inside an outer transaction (a savepoint) ON COMMIT has not fired yet.
         cursor.execute(f"TRUNCATE {stage}")
         with cursor.cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
-            for row in rows:
+            for row in filled:
                 copy.write_row(row)
         order = f" ORDER BY {order_by}" if order_by else ""
         cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage}{order} ON CONFLICT DO NOTHING")
         return cursor.rowcount
 
 
-def _flat(rows: list[tuple]) -> list:
+def _flat(rows: list[tuple[Any, ...]]) -> list[Any]:
     return [value for row in rows for value in row]
 
 
@@ -80,10 +80,12 @@ def _json(value: Any) -> Any:
     return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
 
 
-def _defaults_for(model: type[models.Model], given: Sequence[str]) -> list[tuple[models.Field, Callable[[], Any]]]:
+def _defaults_for(
+    model: type[models.Model], given: Sequence[str]
+) -> list[tuple[models.Field[Any, Any], Callable[[], Any]]]:
     """For each concrete field not given (but the auto primary key): how to make its value."""
     now = timezone.now()
-    makers = []
+    makers: list[tuple[models.Field[Any, Any], Callable[[], Any]]] = []
     for field in model._meta.concrete_fields:
         if field.attname in given or isinstance(field, models.AutoField):
             continue
@@ -91,7 +93,11 @@ def _defaults_for(model: type[models.Model], given: Sequence[str]) -> list[tuple
             makers.append((field, lambda: now))
         elif field.has_default():
             default = field.default
-            makers.append((field, default if callable(default) else (lambda value=default: value)))
+            makers.append((field, default if callable(default) else _constant(default)))
         elif field.null:
             makers.append((field, lambda: None))
     return makers
+
+
+def _constant(value: Any) -> Callable[[], Any]:
+    return lambda: value

@@ -110,9 +110,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf_exceptions.PermissionDenied()
 
-    response = drf_exception_handler(exc, context)
-    if response is None:
+    handled = drf_exception_handler(exc, context)
+    if handled is None:
         return None  # an unexpected error: Django's 500 handler answers
+    response = handled
 
     if isinstance(exc, drf_exceptions.ValidationError):
         response.data = error_body("invalid", _validation_message(exc.detail), exc.detail)

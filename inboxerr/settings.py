@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "axes",
+    "csp",
     "inboxerr",
     "templates.apps.TemplatesConfig",
     "imports",
@@ -61,7 +63,7 @@ MIDDLEWARE = [
     # Header-only middleware first, so WhiteNoise's static files get the headers too.
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "inboxerr.csp.ContentSecurityPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Serves the admin's and Swagger UI's static files from gunicorn, compressed and cached.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -69,6 +71,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Turns axes' own lockout signal into a response; ours are answered by the login forms instead.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "inboxerr.urls"
@@ -91,6 +95,7 @@ TEMPLATES = [
 
 # --- Database ---------------------------------------------------------------
 
+SILENCED_SYSTEM_CHECKS: list[str] = []
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web and worker processes write to one file: WAL lets readers go on while
@@ -102,7 +107,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
     }
     # SQLite ignores an index's INCLUDE columns (the campaign stats index still serves, from the table).
-    SILENCED_SYSTEM_CHECKS = ["models.W040"]
+    SILENCED_SYSTEM_CHECKS.append("models.W040")
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     # Drop a connection that died (PostgreSQL restarted) instead of failing the next request with it.
@@ -119,6 +124,10 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    if DEBUG:
+        # Each process then counts login failures on its own: fine to try Inboxerr on one machine,
+        # and left for `check --deploy` to say in production (axes.W001).
+        SILENCED_SYSTEM_CHECKS.append("axes.W001")
 
 Q_CLUSTER = {
     # Q_CLUSTER_NAME is django-q2's own variable; read here too, because django-q2 fails at start-up
@@ -148,10 +157,22 @@ else:
 
 # --- Auth and API -----------------------------------------------------------
 
-# Django's password check, refused for a while to a username or address that failed too often.
-AUTHENTICATION_BACKENDS = ["inboxerr.login_throttle.ThrottledModelBackend"]
+# Django's password check, refused for a while to a username or address that failed too often
+# (django-axes, counting in the cache; see inboxerr/login_lockout.py).
+AUTHENTICATION_BACKENDS = ["inboxerr.login_lockout.LockoutBackend"]
 LOGIN_THROTTLE_FAILURES = env.int("LOGIN_THROTTLE_FAILURES", default=5)  # 0: never lock
 LOGIN_THROTTLE_WINDOW_SECONDS = env.int("LOGIN_THROTTLE_WINDOW_SECONDS", default=15 * 60)
+AXES_HANDLER = "inboxerr.login_lockout.LockoutHandler"
+# A username from one address, and an address over all usernames; never a username alone.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "inboxerr.login_lockout.username_key"
+AXES_CLIENT_IP_CALLABLE = "inboxerr.login_lockout.client_address"
+# Read at every login, so the LOGIN_THROTTLE_* settings hold even when changed at run time.
+AXES_FAILURE_LIMIT = "inboxerr.login_lockout.failure_limit"
+AXES_COOLOFF_TIME = "inboxerr.login_lockout.window"
+# The counts are in the cache; axes' database tables stay empty, so their admin pages are left out.
+AXES_ENABLE_ADMIN = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -282,8 +303,10 @@ X_FRAME_OPTIONS = "DENY"
 # The one is the browsable API's "Log out" link, an onclick handler DRF writes into every page; its
 # hash, with 'unsafe-hashes', allows exactly that code and nothing else.
 # Inline styles stay allowed because the admin, the browsable API and Swagger UI use style attributes.
+# django-csp writes the header; CONTENT_SECURITY_POLICY in the environment replaces the whole policy
+# (written as the header reads), and an empty one sends none.
 DRF_LOGOUT_ONCLICK_HASH = "'sha256-tHTC1YgZ5UbAs8E2Ib4NjuSS8R05d1nfPHtbmXq05WA='"
-CONTENT_SECURITY_POLICY = env.str(
+_POLICY = env.str(
     "CONTENT_SECURITY_POLICY",
     default="; ".join(
         [
@@ -299,6 +322,11 @@ CONTENT_SECURITY_POLICY = env.str(
             "frame-ancestors 'none'",
         ]
     ),
+)
+CONTENT_SECURITY_POLICY = (
+    {"DIRECTIVES": {name: sources for name, *sources in (d.split() for d in _POLICY.split(";") if d.strip())}}
+    if _POLICY.strip()
+    else None
 )
 
 # --- I18n, static files -----------------------------------------------------
@@ -325,4 +353,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # axes announces its version at every start; its lockout warnings still come through.
+    "loggers": {"axes.apps": {"level": "WARNING"}},
 }

@@ -10,12 +10,12 @@ from imports.api import ImportJobViewSet
 from inboxerr.api import OptionalSlashRouter
 from inboxerr.auth import MeView, TokenCreateView
 from inboxerr.health import healthz
-from inboxerr.login_throttle import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
+from inboxerr.login_lockout import LockoutAdminAuthenticationForm, LockoutAuthenticationForm
 from inboxerr.metrics_view import MetricsView
 from messaging.api import GatewayWebhookView, MessageViewSet, OptOutViewSet, TaskViewSet
 from templates.api import MessageTemplateViewSet
 
-admin.site.login_form = ThrottledAdminAuthenticationForm
+admin.site.login_form = LockoutAdminAuthenticationForm
 
 router = OptionalSlashRouter()
 router.register("templates", MessageTemplateViewSet, basename="template")
@@ -38,7 +38,7 @@ urlpatterns = [
     # Ahead of rest_framework.urls, which would log in with Django's plain form.
     path(
         "api-auth/login/",
-        LoginView.as_view(template_name="rest_framework/login.html", authentication_form=ThrottledAuthenticationForm),
+        LoginView.as_view(template_name="rest_framework/login.html", authentication_form=LockoutAuthenticationForm),
     ),
     path("api-auth/", include("rest_framework.urls")),
     path("healthz", healthz, name="healthz"),

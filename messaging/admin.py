@@ -9,7 +9,7 @@ class MessageEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["created_at", "source", "kind", "status", "detail", "external_id"]
-    readonly_fields = fields
+    readonly_fields = ["created_at", "source", "kind", "status", "detail", "external_id"]
 
     def has_add_permission(self, request, obj=None):
         return False

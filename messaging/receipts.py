@@ -19,15 +19,26 @@ from django.utils import timezone
 from imports.phones import InvalidPhone, normalise_phone
 from inboxerr.metrics import MESSAGES, WEBHOOK_EVENTS
 from messaging.backends.base import WebhookEvent
-from messaging.models import EventKind, EventSource, Message, MessageEvent, OptOut
+from messaging.models import EventKind, EventSource, Message, MessageEvent, MessageStatus, OptOut
 from messaging.services import opt_out_add
 
 log = logging.getLogger(__name__)
 Status = Message.Status
 
-RANK = {Status.QUEUED: 0, Status.SENDING: 1, Status.SENT: 2, Status.DELIVERED: 3, Status.FAILED: 3, Status.CANCELLED: 3}
-TARGET = {EventKind.SENT: Status.SENT, EventKind.DELIVERED: Status.DELIVERED, EventKind.FAILED: Status.FAILED}
-STAMP = {Status.SENT: "sent_at", Status.DELIVERED: "delivered_at", Status.FAILED: "failed_at"}
+RANK: dict[str, int] = {
+    Status.QUEUED: 0,
+    Status.SENDING: 1,
+    Status.SENT: 2,
+    Status.DELIVERED: 3,
+    Status.FAILED: 3,
+    Status.CANCELLED: 3,
+}
+TARGET: dict[str, MessageStatus] = {
+    EventKind.SENT: Status.SENT,
+    EventKind.DELIVERED: Status.DELIVERED,
+    EventKind.FAILED: Status.FAILED,
+}
+STAMP: dict[str, str] = {Status.SENT: "sent_at", Status.DELIVERED: "delivered_at", Status.FAILED: "failed_at"}
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "OPTOUT"})
 START_WORDS = frozenset({"START", "UNSTOP"})
 
@@ -101,7 +112,7 @@ def _find_message(event: WebhookEvent) -> Message | None:
     return None
 
 
-def _advance(message: Message, target: str, event: WebhookEvent, record: MessageEvent) -> Outcome:
+def _advance(message: Message, target: MessageStatus, event: WebhookEvent, record: MessageEvent) -> Outcome:
     if RANK[target] <= RANK[message.status]:
         return Outcome(Result.LATE, str(message.pk))
     now = timezone.now()

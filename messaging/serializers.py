@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
@@ -23,8 +25,12 @@ class MessageEventSerializer(serializers.ModelSerializer):
 
 class MessageSerializer(serializers.ModelSerializer):
     # A campaign's messages have no task, and a send's or a batch's have no campaign.
-    campaign_id = serializers.PrimaryKeyRelatedField(source="campaign", read_only=True, allow_null=True)
-    task_id = serializers.PrimaryKeyRelatedField(source="task", read_only=True, allow_null=True)
+    campaign_id: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        source="campaign", read_only=True, allow_null=True
+    )
+    task_id: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        source="task", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Message
@@ -81,7 +87,9 @@ class SendSerializer(RecipientSerializer, _Outgoing):
 
 
 class BatchSerializer(_Outgoing):
-    recipients = RecipientSerializer(many=True, allow_empty=False, max_length=MAX_BATCH)
+    recipients: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=RecipientSerializer(), allow_empty=False, max_length=MAX_BATCH
+    )
 
     def to_recipients(self) -> list[Recipient]:
         return [Recipient(r["phone"], r["variables"]) for r in self.validated_data["recipients"]]
@@ -112,7 +120,8 @@ class TaskSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     done = serializers.IntegerField()
     counts = serializers.DictField(child=serializers.IntegerField())
-    errors = TaskErrorSerializer(many=True)
+    # The field shadows Serializer.errors only on the class: DRF moves declared fields off it.
+    errors = TaskErrorSerializer(many=True)  # type: ignore[assignment]
     created_at = serializers.DateTimeField()
 
 

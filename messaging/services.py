@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -35,14 +36,14 @@ class InvalidRecipients(InboxerrException):
 @dataclass(frozen=True)
 class Recipient:
     phone: str
-    variables: dict = field(default_factory=dict)
+    variables: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class Queued:
     task: TaskRecord
     message_ids: list[str]
-    skipped: list[dict]  # {index, phone, reason}
+    skipped: list[dict[str, Any]]  # {index, phone, reason}
 
 
 # --- Queuing --------------------------------------------------------------------------
@@ -85,7 +86,9 @@ def messages_send(
             "phone", flat=True
         )
     )
-    skipped, rendered, missing = [], [], []
+    skipped: list[dict[str, Any]] = []
+    rendered: list[tuple[Recipient, str]] = []
+    missing: set[str] = set()
     for index, recipient in enumerate(recipients):
         if recipient.phone in opted_out:
             if single:
@@ -95,11 +98,11 @@ def messages_send(
         try:
             text = compiled.render({**recipient.variables, "phone": recipient.phone})
         except MissingVariables as exc:
-            missing.append({"index": index, "phone": recipient.phone, "missing": exc.names})
+            missing.update(exc.names)
             continue
         rendered.append((recipient, text))
     if missing:
-        raise MissingVariables(sorted({name for m in missing for name in m["missing"]})) from None
+        raise MissingVariables(sorted(missing)) from None
 
     now = timezone.now()
     with transaction.atomic():
@@ -141,7 +144,7 @@ def message_cancel(*, message: Message) -> Message:
 # --- Task status ----------------------------------------------------------------------
 
 
-def task_status(task: TaskRecord) -> dict:
+def task_status(task: TaskRecord) -> dict[str, Any]:
     """A task's state, derived from its messages' statuses: exact, whatever the workers did meanwhile."""
     counts = {status: 0 for status in Status.values}
     for row in task.messages.values("status").annotate(n=Count("id")):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.utils.html import format_html
@@ -29,8 +31,8 @@ class MessageTemplateForm(forms.ModelForm):
             raise forms.ValidationError(error.message) from None
         return content
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         owner = cleaned.get("owner") if self.instance.pk is None else self.instance.owner
         if owner and cleaned.get("name"):
             try:

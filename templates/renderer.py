@@ -133,6 +133,7 @@ def _diagnose(text: str, opening: int) -> NoReturn:
     if not _NAME.fullmatch(name):
         raise TemplateSyntaxError(f'Invalid variable name "{name}"', text=text, position=name_at)
     filter_match = _FILTER.match(rest)
+    assert filter_match is not None, "the pattern matches any text"
     filter_name, colon, value = filter_match.groups()
     bar_at = inner_start + len(name_part)
     filter_at = bar_at + len(bar) + filter_match.start(1)

@@ -28,7 +28,9 @@ def template_check_name(*, owner_id: int, name: str, exclude_pk: int | None = No
     """Refuse a blank name, or one the owner already gives another template."""
     if not name.strip():
         raise TemplateFieldError("name", "A template needs a name.")
-    taken = MessageTemplate.objects.filter(owner_id=owner_id, name=name).exclude(pk=exclude_pk)
+    taken = MessageTemplate.objects.filter(owner_id=owner_id, name=name)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
     if taken.exists():
         raise TemplateFieldError("name", f'You already have a template named "{name}".')
 

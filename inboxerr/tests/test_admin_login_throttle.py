@@ -12,7 +12,7 @@ from django.test import Client, override_settings
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from inboxerr.login_throttle import ADDRESS_FACTOR
+from inboxerr.login_lockout import ADDRESS_FACTOR
 from inboxerr.tests.factories import UserFactory
 
 PASSWORD = "correct horse battery staple"
@@ -168,13 +168,13 @@ def test_a_successful_login_forgets_the_usernames_failures(alice):
 
 def test_guesses_sent_at_once_are_counted_before_any_password_is_checked(alice, settings, monkeypatch):
     """Each try is counted before its password check, so guesses arriving together cannot all be checked."""
-    from inboxerr import login_throttle
+    from inboxerr import login_lockout
 
     settings.PASSWORD_HASHERS = [f"{CountingHasher.__module__}.CountingHasher"]
     alice.set_password(PASSWORD)
     alice.save()
     # As if every guess had passed the lock check before any had failed: the check alone lets them all in.
-    monkeypatch.setattr(login_throttle, "login_is_locked", lambda **kwargs: False)
+    monkeypatch.setattr(login_lockout, "login_is_locked", lambda **kwargs: False)
     before = CountingHasher.verified
 
     for n in range(8):

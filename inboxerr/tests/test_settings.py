@@ -12,6 +12,8 @@ PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": "k" * 20 + "-production-secret-key-of-enough-length-0123456789",
     "ALLOWED_HOSTS": "sms.example.com",
+    # Login lockout counts shared by every process (axes.W001 says so without it).
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
 }
 
 

@@ -75,8 +75,14 @@ class AndroidGatewayBackend(BaseBackend):
         )
 
     async def close(self) -> None:
-        await self._session.close()
+        if self._session is not None:
+            await self._session.close()
         self._session = self._client = None
+
+    @property
+    def client(self) -> gateway_client.AsyncAPIClient:
+        assert self._client is not None, "use the backend inside `async with backend:`"
+        return self._client
 
     async def send_one(self, message: OutgoingSMS) -> str:
         request = domain.Message(
@@ -86,7 +92,7 @@ class AndroidGatewayBackend(BaseBackend):
             id=str(message.id),
         )
         try:
-            state = await self._client.send(request)
+            state = await self.client.send(request)
         except (KeyError, ValueError, TypeError) as exc:  # a 2xx answer that is not a message state
             raise RetryableError(f"The gateway answered something that is not a message state: {exc!r}") from exc
         except errors.APIError as exc:
@@ -100,7 +106,7 @@ class AndroidGatewayBackend(BaseBackend):
     async def get_state(self, message_id: UUID, gateway_id: str = "") -> GatewayState:
         async with self:
             try:
-                state = await self._client.get_state(gateway_id or str(message_id))
+                state = await self.client.get_state(gateway_id or str(message_id))
             except errors.NotFoundError:
                 return GatewayState(GatewayStatus.UNKNOWN)
             except Exception as exc:

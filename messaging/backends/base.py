@@ -156,13 +156,13 @@ class BaseBackend:
     async def close(self) -> None:
         return None
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> BaseBackend:
         if self._users == 0:
             await self.open()
         self._users += 1
         return self
 
-    async def __aexit__(self, *exc):
+    async def __aexit__(self, *exc: object) -> None:
         self._users -= 1
         if self._users == 0:
             await self.close()

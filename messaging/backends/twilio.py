@@ -69,13 +69,19 @@ class TwilioBackend(BaseBackend):
         )
 
     async def close(self) -> None:
-        await self._client.http_client.close()
+        if self._client is not None:
+            await self._client.http_client.close()
         self._client = None
+
+    @property
+    def client(self) -> Client:
+        assert self._client is not None, "use the backend inside `async with backend:`"
+        return self._client
 
     async def send_one(self, message: OutgoingSMS) -> str:
         callback = f"{settings.PUBLIC_BASE_URL.rstrip('/')}{CALLBACK_PATH}?{urlencode({'message_id': message.id})}"
         try:
-            sent = await self._client.messages.create_async(
+            sent = await self.client.messages.create_async(
                 to=message.phone, from_=settings.TWILIO_FROM, body=message.text, status_callback=callback
             )
         except Exception as exc:
@@ -87,7 +93,7 @@ class TwilioBackend(BaseBackend):
             return GatewayState(GatewayStatus.UNKNOWN)
         async with self:
             try:
-                fetched = await self._client.messages(gateway_id).fetch_async()
+                fetched = await self.client.messages(gateway_id).fetch_async()
             except TwilioRestException as exc:
                 if exc.status == 404:
                     return GatewayState(GatewayStatus.UNKNOWN)

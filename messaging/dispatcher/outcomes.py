@@ -21,9 +21,9 @@ from inboxerr.metrics import MESSAGES
 from messaging.backends.base import BaseBackend, GatewayAuthError, SendResult
 from messaging.dispatcher import gateway_health
 from messaging.dispatcher.claims import Claimed, held_by, release
-from messaging.models import EventKind, EventSource, Message, MessageEvent
+from messaging.models import EventKind, EventSource, MessageEvent, MessageStatus
 
-Status = Message.Status
+Status = MessageStatus
 STAMPS = {Status.SENT: "sent_at", Status.DELIVERED: "delivered_at", Status.FAILED: "failed_at"}
 
 

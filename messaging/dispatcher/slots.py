@@ -21,6 +21,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def dispatcher_slot() -> Iterator[int | None]:
         yield None
         return
 
-    def take_it_again(sender, connection, **kwargs):
+    def take_it_again(sender: object, connection: BaseDatabaseWrapper, **kwargs: object) -> None:
         # The dispatcher reconnects after losing the database, and the lock went with the old session.
         if connection is connections[DEFAULT_DB_ALIAS] and not _try_lock(connection, slot):
             log.warning("dispatcher: slot %s was taken while the database was away; finishing this run anyway", slot)
@@ -64,10 +65,10 @@ def _take_free_slot() -> int | None:
     return None
 
 
-def _try_lock(conn, slot: int) -> bool:
+def _try_lock(conn: BaseDatabaseWrapper, slot: int) -> bool:
     with conn.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, slot])
-        return cursor.fetchone()[0]
+        return bool(cursor.fetchone()[0])
 
 
 def _give_back(slot: int) -> None:

@@ -221,7 +221,7 @@ def _parse_webhook(body: Any) -> dict[str, str]:
         raise ValueError("url must be an http:// or https:// URL.")
     if event not in KNOWN_EVENTS:
         raise ValueError(f"event must be one of {', '.join(sorted(KNOWN_EVENTS))}.")
-    hook = {"id": body.get("id") or uuid.uuid4().hex, "url": url, "event": event}
+    hook = {"id": str(body.get("id") or uuid.uuid4().hex), "url": url, "event": str(event)}
     if body.get("deviceId"):
         hook["deviceId"] = str(body["deviceId"])
     return hook

@@ -75,6 +75,7 @@ class SimulatorThread:
         return self
 
     def __exit__(self, *exc) -> None:
+        assert self._stop is not None, "entered"
         self._loop.call_soon_threadsafe(self._stop.set)
         self._served.result(timeout=30)
         self._close()
@@ -87,8 +88,11 @@ class SimulatorThread:
     def stats(self) -> dict[str, Any]:
         """What GET /stats answers, read on the simulator's loop so no counter moves while it is copied."""
 
+        gateway = self.gateway
+        assert gateway is not None, "entered"
+
         async def read() -> dict[str, Any]:
-            return self.gateway.stats_json()
+            return gateway.stats_json()
 
         return asyncio.run_coroutine_threadsafe(read(), self._loop).result(timeout=10)
 

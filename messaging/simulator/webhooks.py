@@ -112,6 +112,7 @@ class WebhookPoster:
         """POST once; answer what went wrong ("" if nothing) and whether it is worth another try."""
         # Signed per attempt: the receiver checks the timestamp against its clock.
         headers = {"Content-Type": "application/json", **signed_headers(delivery.body, self.config.signing_key)}
+        assert self._session is not None, "the courier is started"
         try:
             async with self._session.post(
                 delivery.url, data=delivery.body, headers=headers, allow_redirects=False

@@ -34,7 +34,8 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=owner).first()
         if user is None:
             raise CommandError(f"No user {owner!r}; create one with: manage.py create_api_user {owner}")
-        reading = ImportOptionsSerializer(data={name: options[name] for name in ImportOptionsSerializer().fields})
+        names = list(ImportOptionsSerializer().fields.keys())
+        reading = ImportOptionsSerializer(data={name: options[name] for name in names})
         if not reading.is_valid():
             raise CommandError("; ".join(f"{field}: {' '.join(errors)}" for field, errors in reading.errors.items()))
 
@@ -51,9 +52,9 @@ class Command(BaseCommand):
                 bar.update(progress.bytes_read - bar.n)
                 bar.set_postfix(rows=f"{progress.total:,}", imported=f"{progress.imported:,}")
 
-            job = services.import_run(job_id=job.pk, on_batch=on_batch)
+            ran = services.import_run(job_id=job.pk, on_batch=on_batch)
             bar.update(bar.total - bar.n)
-        self._summarise(job)
+        self._summarise(ran or job)
 
     def _summarise(self, job: ImportJob) -> None:
         self.stdout.write(f"Import {job.pk}: {job.status}")
