@@ -40,13 +40,6 @@ def test_it_refuses_to_start_with_debug_off_and_no_real_secret_key(secret):
     assert "SECRET_KEY" in result.stderr
 
 
-def test_check_deploy_is_clean_with_production_variables():
-    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
-
-    assert result.returncode == 0, result.stderr
-    assert "no issues" in result.stdout
-
-
 def test_migrations_apply_to_a_fresh_sqlite_file_in_wal_mode(tmp_path):
     url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
 
