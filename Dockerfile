@@ -15,9 +15,9 @@ COPY . .
 # Static files are collected at build time; collectstatic needs settings, not secrets.
 RUN DEBUG=false SECRET_KEY=build-only-not-a-secret-build-only-not-a-secret-0123456789 \
     python manage.py collectstatic --noinput -v0 \
-    && useradd --system --uid 10001 --home-dir /app inboxerr \
+    && useradd --uid 10001 --no-create-home --home-dir /app --shell /usr/sbin/nologin inboxerr \
     && mkdir -p /app/var/imports && chown -R inboxerr /app/var
 
-USER inboxerr
+USER 10001
 EXPOSE 8000
 CMD ["gunicorn", "inboxerr.wsgi", "--config", "gunicorn.conf.py"]

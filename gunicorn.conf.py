@@ -27,6 +27,10 @@ limit_request_fields = 100
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicornc's control socket, only where asked for: by default it would go to $HOME/.gunicorn, which the
+# image's user cannot write (and which every gunicorn of one user on a machine would share).
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
 
 
 def when_ready(server):
