@@ -2,17 +2,23 @@
 
 A real `manage.py qcluster` parses a file of several batches; once some batches
 are in and others are not, its whole process group (worker, forked parser
-processes) is killed. The job must never pass for a finished import while it
-holds part of its contacts; the watchdog queues it again, and either a restarted
-qcluster imports it from the first row with exact counts and no duplicates, or
-(its attempts spent) it ends FAILED with a reason. The staged file goes either way.
+processes) is killed. "Some and not others" is made certain, not a matter of
+timing: another transaction holds an uncommitted contact with a number of the
+eleventh batch, so that batch's insert waits on it while the first ten are in.
+The job must never pass for a finished import while it holds part of its
+contacts; the watchdog queues it again, and either a restarted qcluster imports
+it from the first row with exact counts and no duplicates, or (its attempts
+spent) it ends FAILED with a reason. The staged file goes either way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.db import connection
 
@@ -87,9 +93,36 @@ def upload(api, path: Path) -> ImportJob:
     return ImportJob.objects.get(pk=response.json()["id"])
 
 
-def partly_imported(job: ImportJob) -> bool:
+# The batch the worker is stopped in: its insert meets a number another transaction is inserting.
+HELD_BATCH = 10
+HELD_ROW = HELD_BATCH * services.BATCH_SIZE  # the first data row of that batch (a valid, unique number)
+
+
+@contextlib.contextmanager
+def batch_held_up(job: ImportJob) -> Iterator[None]:
+    """An uncommitted contact of `job` with the number of row HELD_ROW: the insert of its batch waits on it."""
+    db = connection.settings_dict
+    with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"]) as holder:
+        holder.execute(
+            "INSERT INTO imports_contact (owner_id, import_job_id, phone, name, variables, row_number) "
+            "VALUES (%s, %s, %s, '', '{}', 0)",
+            [job.owner_id, job.pk, f"+447400{HELD_ROW:06d}"],
+        )
+        try:
+            yield
+        finally:
+            holder.rollback()
+
+
+def stopped_in_the_held_batch(job: ImportJob) -> bool:
+    """The first HELD_BATCH batches are in, and the worker waits on the held number."""
     job.refresh_from_db()
-    return job.status == ImportJob.Status.PROCESSING and 0 < job.total_rows < ROWS
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        waiting = cursor.fetchone()[0]
+    return job.status == ImportJob.Status.PROCESSING and job.total_rows == HELD_ROW and waiting > 0
 
 
 class FinishedImportWatch:
@@ -123,14 +156,16 @@ def test_a_killed_import_is_started_again_from_the_first_row_and_counts_exactly(
     staged = Path(job.file_path)
     watch = FinishedImportWatch(api, job, expected)
 
-    doomed = qcluster()
-    assert wait_until(lambda: partly_imported(job), seconds=120), (job.total_rows, tail(qcluster.log))
-    kill_group(doomed)
+    with batch_held_up(job):
+        doomed = qcluster()
+        assert wait_until(lambda: stopped_in_the_held_batch(job), 120), (job.total_rows, tail(qcluster.log))
+        kill_group(doomed)
     job.refresh_from_db()
     killed_at = (job.total_rows, Contact.objects.filter(import_job=job).count())
 
     # Dead and half-done: still PROCESSING, and nothing offers it as a finished import.
     assert job.status == ImportJob.Status.PROCESSING
+    assert killed_at[0] == HELD_ROW
     assert 0 < killed_at[1] < expected["imported"]
     assert watch.look()["status"] == "PROCESSING"
     assert job.pk not in [j["id"] for j in api.get("/api/v1/imports/?status=SUCCESS").json()["results"]]
@@ -170,9 +205,10 @@ def test_an_import_killed_once_too_often_ends_failed_with_a_reason_and_no_contac
     # Two earlier workers died on this job; the qcluster below is its last allowed attempt.
     ImportJob.objects.filter(pk=job.pk).update(attempts=services.MAX_ATTEMPTS - 1)
 
-    doomed = qcluster()
-    assert wait_until(lambda: partly_imported(job), seconds=120), (job.total_rows, tail(qcluster.log))
-    kill_group(doomed)
+    with batch_held_up(job):
+        doomed = qcluster()
+        assert wait_until(lambda: stopped_in_the_held_batch(job), 120), (job.total_rows, tail(qcluster.log))
+        kill_group(doomed)
     assert Contact.objects.filter(import_job=job).exists()
 
     assert wait_until(lambda: services.import_requeue_stalled() == [job.pk], seconds=30, interval=0.2)
