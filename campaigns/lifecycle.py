@@ -1,8 +1,9 @@
 """The campaign lifecycle as one table: each action, the statuses it may start from, where it leads.
 
-The services move campaigns only through `transition()` (one conditional UPDATE,
-so of two concurrent requests only one wins); the API's 409 and the admin's
-buttons are derived from the same table.
+The services move a campaign only through `transition()` (one conditional
+UPDATE, so of two concurrent requests only one wins), and many at once (the
+clock's completions) by an UPDATE of `in_sources_of()`; the API's 409, its
+`actions` field and the admin's actions are derived from the same table.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def require(campaign: Campaign, action: Action) -> None:
 
 def illegal(status: str, action: Action) -> Conflict:
     sources = sorted(TRANSITIONS[action].sources, key=list(S).index)
-    allowed = " or ".join(sources)
+    allowed = " or ".join([", ".join(sources[:-1]), sources[-1]] if len(sources) > 1 else sources)
     return Conflict(
         f"A {status} campaign cannot {action}. Only a {allowed} campaign can.",
         code="illegal_transition",
@@ -95,15 +96,11 @@ def transition(campaign: Campaign, action: Action, *, to: CampaignStatus | None 
     target = to or targets[0]
     assert target in targets, f"{action} cannot lead to {target}"
     now = timezone.now()
-    moved = _movable(campaign.pk, action).update(status=target, updated_at=now, **fields)
+    moved = in_sources_of(action).filter(pk=campaign.pk).update(status=target, updated_at=now, **fields)
     campaign.refresh_from_db()
     if not moved:
         raise illegal(campaign.status, action)
     return campaign
-
-
-def _movable(campaign_id: int, action: Action) -> QuerySet[Campaign]:
-    return Campaign.objects.filter(pk=campaign_id, status__in=TRANSITIONS[action].sources)
 
 
 def in_sources_of(action: Action) -> QuerySet[Campaign]:

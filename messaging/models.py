@@ -98,7 +98,8 @@ class Message(models.Model):
     # Set when a lease expired: the worker that held it may have sent it, so ask the gateway first.
     verify_before_send = models.BooleanField(default=False)
     # Its campaign is paused: out of the dispatcher's index, so a paused backlog costs claims nothing.
-    # Only a hint kept in step with the campaign by campaigns.message_sync; the claim still checks the campaign.
+    # Only a hint kept in step with the campaign by campaigns.message_sync; claims also apply the condition
+    # campaigns register (dispatcher.claims.hold_back_from_claims) for the moments before the sync runs.
     held = models.BooleanField(default=False)
     gateway_message_id = models.CharField(max_length=100, blank=True, default="")
     parts_count = models.PositiveSmallIntegerField(default=1)
