@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from campaigns import selectors, services
 from campaigns.lifecycle import USER_ACTIONS, Action
 from campaigns.models import Campaign
+from inboxerr.admin import ModelAdmin
 from inboxerr.exceptions import InboxerrException
 
 # The lifecycle's user actions (campaigns.lifecycle), each with the service the API calls for it.
@@ -40,7 +41,7 @@ def _lifecycle_action(action: Action) -> Callable[..., None]:
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(ModelAdmin):
     list_display = ["name", "owner", "status", "template", "import_job", "scheduled_at", "started_at", "completed_at"]
     list_filter = ["status", ("owner", admin.RelatedOnlyFieldListFilter), "scheduled_at", "created_at"]
     search_fields = ["name", "description"]

@@ -16,7 +16,7 @@ from imports import services
 from imports.admin_views import ImportUploadForm, import_from_form, progress_line, row_errors_table
 from imports.models import Contact, ImportJob
 from imports.upload import CSVUploadHandler, streaming_upload
-from inboxerr.admin import LargeTableAdminMixin
+from inboxerr.admin import LargeTableAdminMixin, ModelAdmin
 from inboxerr.exceptions import Conflict, InboxerrException, TooManyRequests
 
 # How often the page of a PROCESSING import reloads itself.
@@ -24,7 +24,7 @@ REFRESH_SECONDS = 2
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(ModelAdmin):
     list_display = [
         "id",
         "original_filename",
@@ -148,7 +148,7 @@ class ImportJobAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(LargeTableAdminMixin, admin.ModelAdmin):
+class ContactAdmin(LargeTableAdminMixin, ModelAdmin):
     list_display = ["phone", "name", "import_job", "owner", "row_number"]
     search_fields = ["phone__exact", "name"]
     list_select_related = ["owner", "import_job"]

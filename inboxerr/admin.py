@@ -1,12 +1,43 @@
-"""Admin helpers for tables that hold millions of rows."""
+"""The base of every admin page of ours, and helpers for tables that hold millions of rows."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
+from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
+from django.db.models.constants import LOOKUP_SEP
+from django.http import HttpRequest
 from django.utils.functional import cached_property
+
+# Date parts a changelist may filter on (?created_at__year=2026); their values must be small whole numbers.
+DATE_PARTS = frozenset(
+    {"year", "iso_year", "quarter", "month", "week", "week_day", "iso_week_day", "day", "hour", "minute", "second"}
+)
+LARGEST_DATE_PART = 9999
+
+
+class CheckedChangeList(ChangeList):
+    """A changelist that turns a date part no date can have (?created_at__year=99999999999999999999) into
+    the admin's own "incorrect lookup" answer, where Django would fail with an OverflowError (a 500)."""
+
+    def get_filters(self, request: HttpRequest) -> Any:
+        for key, values in request.GET.lists():
+            if DATE_PARTS & set(key.split(LOOKUP_SEP)):
+                for value in ",".join(values).split(","):
+                    if not value.strip().lstrip("-").isdigit() or abs(int(value)) > LARGEST_DATE_PART:
+                        raise IncorrectLookupParameters(f"{key}={value[:20]!r} is not a date part.")
+        return super().get_filters(request)
+
+
+class ModelAdmin(admin.ModelAdmin):
+    """Every admin page of ours: the admin's own, with the checks above."""
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return CheckedChangeList
 
 
 class CappedCountPaginator(Paginator):

@@ -1,11 +1,17 @@
-"""/healthz: is the database reachable, how deep is the task queue, and each app's own checks."""
+"""/healthz: is the database reachable, how deep is the task queue, and each app's own checks.
+
+Anyone (a load balancer) learns the status and which checks fail; the details (queue depth, error
+messages, which may name hosts and ports) go only to staff or to a caller with HEALTHZ_TOKEN.
+"""
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -45,7 +51,19 @@ def healthz(request: HttpRequest) -> JsonResponse:
             log.exception("health check %s failed", name)
             checks[name] = {"ok": False, "error": str(exc).strip()[:200]}
 
-    healthy = all(check["ok"] for check in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
-    )
+    failing = [name for name, check in checks.items() if not check["ok"]]
+    body: dict[str, Any] = {"status": "degraded" if failing else "ok", "failing": failing}
+    if _may_see_details(request):
+        body["checks"] = checks
+    return JsonResponse(body, status=503 if failing else 200)
+
+
+def _may_see_details(request: HttpRequest) -> bool:
+    token = settings.HEALTHZ_TOKEN
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if token and scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode()):
+        return True
+    try:  # the session is read from the database, which may be the thing that is down
+        return bool(request.user.is_authenticated and request.user.is_staff)
+    except DatabaseError:
+        return False

@@ -229,6 +229,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# /healthz gives its details (queue depth, errors) to staff, and to `Authorization: Bearer <this>`.
+HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
+
 # --- Contact imports --------------------------------------------------------
 
 # Uploads stream here and wait for the parser; each file is deleted once parsed.

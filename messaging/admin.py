@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from inboxerr.admin import LargeTableAdminMixin
+from inboxerr.admin import LargeTableAdminMixin, ModelAdmin
 from messaging.models import GatewayHealth, Message, MessageEvent, OptOut, TaskRecord
 
 
@@ -16,7 +16,7 @@ class MessageEventInline(admin.TabularInline):
 
 
 @admin.register(Message)
-class MessageAdmin(LargeTableAdminMixin, admin.ModelAdmin):
+class MessageAdmin(LargeTableAdminMixin, ModelAdmin):
     list_display = ["id", "phone", "owner", "campaign", "status", "attempts", "parts_count", "created_at", "sent_at"]
     list_filter = ["status", "created_at", "sent_at"]
     # Case-sensitive exact matches only ("=" would be iexact): each is an index lookup.
@@ -41,7 +41,7 @@ class MessageAdmin(LargeTableAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(MessageEvent)
-class MessageEventAdmin(LargeTableAdminMixin, admin.ModelAdmin):
+class MessageEventAdmin(LargeTableAdminMixin, ModelAdmin):
     list_display = ["id", "message", "source", "kind", "status", "created_at"]
     list_filter = ["source", "kind", "status", "created_at"]
     search_fields = ["external_id__exact"]
@@ -49,7 +49,7 @@ class MessageEventAdmin(LargeTableAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(TaskRecord)
-class TaskRecordAdmin(admin.ModelAdmin):
+class TaskRecordAdmin(ModelAdmin):
     list_display = ["id", "kind", "owner", "status", "total", "created_at", "finished_at"]
     list_filter = ["kind", "status", "created_at"]
     list_select_related = ["owner"]
@@ -57,7 +57,7 @@ class TaskRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(OptOut)
-class OptOutAdmin(admin.ModelAdmin):
+class OptOutAdmin(ModelAdmin):
     list_display = ["phone", "owner", "source", "keyword", "created_at"]
     list_filter = ["source", ("owner", admin.RelatedOnlyFieldListFilter), "created_at"]
     search_fields = ["phone__exact"]
@@ -66,7 +66,7 @@ class OptOutAdmin(admin.ModelAdmin):
 
 
 @admin.register(GatewayHealth)
-class GatewayHealthAdmin(admin.ModelAdmin):
+class GatewayHealthAdmin(ModelAdmin):
     """Clearing auth_failed_at here resumes sending before SMS_AUTH_RETRY_SECONDS is up."""
 
     list_display = ["backend", "auth_failed_at", "detail", "updated_at"]

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from inboxerr.api import OwnedQuerysetMixin
 from inboxerr.exceptions import Forbidden, InboxerrException
+from inboxerr.http import request_body
 from inboxerr.pagination import IdCursorPagination
 from messaging import receipts, services
 from messaging.backends import get_backend
@@ -133,6 +134,8 @@ class GatewayWebhookView(APIView):
             (200, "text/xml"): OpenApiResponse(OpenApiTypes.STR, description="Twilio, for a reply: empty TwiML."),
             400: OpenApiResponse(description="Signed, but not an event this gateway sends."),
             403: OpenApiResponse(description="Unsigned, badly signed, or signed too long ago."),
+            411: OpenApiResponse(description="Sent chunked to a server that cannot say where the body ends."),
+            413: OpenApiResponse(description="A body over DATA_UPLOAD_MAX_MEMORY_SIZE."),
         },
     )
     def post(self, request):
@@ -140,7 +143,7 @@ class GatewayWebhookView(APIView):
         url = settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
         headers = {key: value for key, value in request.headers.items()}
         try:
-            events = backend.parse_webhook(body=request.body, headers=headers, url=url)
+            events = backend.parse_webhook(body=request_body(request._request), headers=headers, url=url)
         except WebhookRejected as exc:
             error = Forbidden if exc.status_code == 403 else InboxerrException
             raise error(str(exc), code="bad_signature" if exc.status_code == 403 else "malformed_webhook") from exc

@@ -2,7 +2,8 @@
 
 Every event is stored first, keyed on (gateway, event id): a retried webhook
 finds its event already there and changes nothing. A status only moves
-forward; a late `sent` after `delivered` is kept as an event and ignored.
+forward; a late `sent` after `delivered` is kept as an event and ignored, and
+so is a receipt for a message that was never handed to a gateway.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Result(StrEnum):
     LATE = "late"  # the message was already past this status
     DUPLICATE = "duplicate"  # a retried webhook: the event was already stored
     UNKNOWN_MESSAGE = "unknown_message"
+    NOT_SENT = "not_sent"  # a receipt for a message no dispatcher ever handed to a gateway
     OPTED_OUT = "opted_out"
     OPTED_IN = "opted_in"
     IGNORED = "ignored"
@@ -113,6 +115,10 @@ def _find_message(event: WebhookEvent) -> Message | None:
 
 
 def _advance(message: Message, target: MessageStatus, event: WebhookEvent, record: MessageEvent) -> Outcome:
+    if message.status == Status.QUEUED and message.attempts == 0:
+        # Never claimed, so never sent: whatever signed this, it is kept as an event and changes nothing.
+        log.warning("webhook: %s for message %s, which was never sent; ignored", event.kind, message.pk)
+        return Outcome(Result.NOT_SENT, str(message.pk))
     if RANK[target] <= RANK[message.status]:
         return Outcome(Result.LATE, str(message.pk))
     now = timezone.now()

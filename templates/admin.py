@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.html import format_html
 
+from inboxerr.admin import ModelAdmin
 from inboxerr.exceptions import InboxerrException
 from templates import services
 from templates.models import MessageTemplate
@@ -43,7 +44,7 @@ class MessageTemplateForm(forms.ModelForm):
 
 
 @admin.register(MessageTemplate)
-class MessageTemplateAdmin(admin.ModelAdmin):
+class MessageTemplateAdmin(ModelAdmin):
     form = MessageTemplateForm
     list_display = ["name", "owner", "is_active", "variables", "updated_at"]
     list_filter = ["is_active", ("owner", admin.RelatedOnlyFieldListFilter), "updated_at"]

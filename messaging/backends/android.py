@@ -9,7 +9,6 @@ the sends per second of the httpx transport it would pick by default.
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -33,6 +32,7 @@ from messaging.backends.base import (
     SendError,
     WebhookEvent,
     WebhookRejected,
+    read_json_object,
 )
 from messaging.models import EventKind
 
@@ -120,15 +120,21 @@ class AndroidGatewayBackend(BaseBackend):
             signing.verify(body, headers.get("X-Timestamp"), headers.get("X-Signature"), key)
         except signing.BadSignature as exc:
             raise WebhookRejected(str(exc)) from exc
+        envelope = read_json_object(body)
+        event = envelope.get("event")
+        if not isinstance(event, str) or not event.strip():
+            raise MalformedWebhook("The event's `event` must be the name of an event, like sms:delivered.")
+        if not isinstance(envelope.get("id"), str | int) or not str(envelope["id"]).strip():
+            raise MalformedWebhook("The event has no `id`.")
+        payload = envelope.get("payload")
+        payload = {} if payload is None else payload
+        if not isinstance(payload, dict):
+            raise MalformedWebhook("The event's `payload` must be an object.")
         try:
-            envelope = json.loads(body)
-            if not str(envelope.get("id") or "").strip():
-                raise ValueError("the envelope has no id")
-            payload = envelope.get("payload") or {}
             return [
                 WebhookEvent(
                     event_id=str(envelope["id"]),
-                    kind=KINDS.get(envelope["event"], envelope["event"]),
+                    kind=KINDS.get(event, event),
                     message_id=str(payload.get("messageId") or ""),
                     phone=str(payload.get("phoneNumber") or ""),
                     text=str(payload.get("message") or ""),

@@ -8,6 +8,7 @@ worker keeps many requests in flight; everything else is plain code.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -55,6 +56,49 @@ class MalformedWebhook(WebhookRejected):
     """A correctly signed webhook request we cannot read (400)."""
 
     status_code = 400
+
+
+# Gateways' events nest a few levels; anything deeper is not one of theirs.
+MAX_WEBHOOK_DEPTH = 32
+
+
+def read_json_object(body: bytes) -> dict[str, Any]:
+    """A webhook body as a JSON object the database can store, or MalformedWebhook saying what is wrong."""
+    try:
+        data = json.loads(body)
+    except RecursionError:
+        raise MalformedWebhook("The body is nested too deeply to be an event.") from None
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise MalformedWebhook(f"The body is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise MalformedWebhook("The body is not a JSON object.")
+    check_storable(data)
+    return data
+
+
+def check_storable(value: Any, where: str = "the body", depth: int = 0) -> None:
+    """Refuse what PostgreSQL cannot store or would choke on: NUL, unpaired surrogates, deep nesting."""
+    if depth > MAX_WEBHOOK_DEPTH:
+        raise _unstorable(where, f"is nested more than {MAX_WEBHOOK_DEPTH} levels deep")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            named = f"{where}[{key[:40]!a}]"
+            check_storable(key, f"a key of {where}", depth + 1)
+            check_storable(item, named, depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_storable(item, f"{where}[{index}]", depth + 1)
+    elif isinstance(value, str):
+        if "\x00" in value:
+            raise _unstorable(where, "holds a NUL character")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _unstorable(where, "holds an unpaired UTF-16 surrogate") from None
+
+
+def _unstorable(where: str, what: str) -> MalformedWebhook:
+    return MalformedWebhook(f"{where[:1].upper()}{where[1:]} {what}.")
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,8 @@ class TwilioBackend(BaseBackend):
         validator = RequestValidator(settings.TWILIO_AUTH_TOKEN)
         if not settings.TWILIO_AUTH_TOKEN or not validator.validate(url, params, headers.get("X-Twilio-Signature", "")):
             raise WebhookRejected("X-Twilio-Signature does not match.")
+        # Signed as sent; stored without NUL, which PostgreSQL cannot keep (an SMS never means one).
+        params = {key.replace("\x00", ""): value.replace("\x00", "") for key, value in params.items()}
         our_id = (parse_qs(urlsplit(url).query).get("message_id") or [""])[0]
         sid = params.get("MessageSid") or params.get("SmsSid") or ""
         status = params.get("MessageStatus") or params.get("SmsStatus") or ""

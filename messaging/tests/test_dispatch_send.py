@@ -104,10 +104,10 @@ def test_refused_credentials_stop_the_loop_loudly_and_fail_no_message(user, locm
 
     report = run()
     second = run()
-    health = client.get("/healthz")
     user.is_staff = True
     user.save()
     client.force_login(user)
+    health = client.get("/healthz")
     metrics = client.get("/metrics").content.decode()
 
     assert (report.stopped, second.stopped, second.claimed) == ("auth", "auth", 0)
@@ -130,6 +130,9 @@ def test_sending_resumes_after_the_auth_pause_once_credentials_work(user, locmem
     report = run()
 
     assert report.sent == 1
+    user.is_staff = True
+    user.save()
+    client.force_login(user)
     assert client.get("/healthz").json()["checks"]["gateway"] == {"ok": True, "backend": "locmem"}
 
 

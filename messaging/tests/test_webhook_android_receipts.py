@@ -54,7 +54,8 @@ def at(text: str) -> datetime:
 
 @pytest.mark.parametrize("status", [S.SENDING, S.QUEUED])
 def test_sms_sent_moves_a_message_to_sent_with_its_time(client, status):
-    message = MessageFactory(status=status)
+    # SENDING: claimed and in flight; QUEUED with an attempt behind it: back for a retry after a timeout.
+    message = MessageFactory(status=status, attempts=1)
 
     response = post(client, sent(message))
 
@@ -180,3 +181,16 @@ def test_a_ping_is_ignored(client):
     assert response.status_code == 200
     assert response.json() == {"results": ["ignored"]}
     assert MessageEvent.objects.get().kind == "ping"
+
+
+@pytest.mark.parametrize("make", [sent, delivered, failed], ids=["sent", "delivered", "failed"])
+def test_a_receipt_for_a_message_never_handed_to_a_gateway_is_kept_and_changes_nothing(client, make):
+    message = MessageFactory(status=S.QUEUED, attempts=0, next_attempt_at=at("2030-01-01T09:00:00Z"))
+
+    response = post(client, make(message))
+
+    assert response.status_code == 200
+    assert response.json() == {"results": ["not_sent"]}
+    message.refresh_from_db()
+    assert (message.status, message.sent_at, message.delivered_at, message.failed_at) == (S.QUEUED, None, None, None)
+    assert list(message.events.values_list("source", "status")) == [("android", S.QUEUED)]
