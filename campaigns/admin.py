@@ -61,6 +61,7 @@ class CampaignAdmin(ModelAdmin):
         "recipients_count",
         "skipped_opted_out",
         "skipped_missing_variables",
+        "skipped_too_long",
         "started_at",
         "completed_at",
         "created_at",

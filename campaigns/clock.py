@@ -12,7 +12,7 @@ from campaigns.fanout import ACTIVE, STALL
 from campaigns.message_sync import (
     campaign_sync_messages,
     campaigns_with_stranded_holds,
-    cancel_messages_of_cancelled_campaigns,
+    cancel_messages_of_ended_campaigns,
 )
 from campaigns.models import Campaign
 
@@ -37,9 +37,9 @@ def campaigns_tick() -> dict[str, Any]:
     released = {
         campaign_id: campaign_sync_messages(campaign_id=campaign_id) for campaign_id in campaigns_with_stranded_holds()
     }
-    # Messages back from a retry or an expired lease after their campaign was cancelled: claims skip
+    # Messages back from a retry or an expired lease after their campaign ended: claims skip
     # them, so without this they would wait for ever.
-    cancelled = cancel_messages_of_cancelled_campaigns()
+    cancelled = cancel_messages_of_ended_campaigns()
     completed = services.campaigns_complete_finished()
     return {
         "started": started,

@@ -7,21 +7,24 @@ skip counters are recomputed from scratch on every full pass.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import DataError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from campaigns.services import campaign_compile
+from campaigns.services import campaign_compile, campaign_fail
 from imports.models import Contact
 from inboxerr.bulk import insert_ignoring_conflicts
+from inboxerr.exceptions import Conflict, InboxerrException
 from messaging.models import Message, OptOut
 from messaging.tasks import kick_dispatcher
+from templates.limits import within_limit
 from templates.renderer import CompiledTemplate, MissingVariables
 from templates.segments import analyse
 
@@ -39,14 +42,31 @@ class FanOutResult:
     queued: int = 0
     skipped_opted_out: int = 0
     skipped_missing_variables: int = 0
+    skipped_too_long: int = 0
 
 
 def campaign_fan_out(
     *, campaign_id: int, on_batch: Callable[[FanOutResult], None] | None = None
 ) -> FanOutResult | None:
-    """Create the campaign's messages. Returns None when another fan-out holds it or there is nothing to do."""
+    """Create the campaign's messages. Returns None when another fan-out holds it or there is nothing to do.
+
+    A fan-out that fails for a reason that will not change (its text does not compile, the database refuses a
+    value) fails the campaign with that reason, instead of being queued again by the clock for ever.
+    """
     if not _claim(campaign_id):
         return None
+    try:
+        return _fan_out(campaign_id, on_batch)
+    except (InboxerrException, DataError) as exc:
+        reason = exc.message if isinstance(exc, InboxerrException) else f"the database refused a message: {exc}"
+        log.error("campaign %s: fan-out failed for good: %s", campaign_id, reason)
+        campaign = Campaign.objects.get(pk=campaign_id)
+        with contextlib.suppress(Conflict):  # ended meanwhile (cancelled): nothing left to fail
+            campaign_fail(campaign=campaign, reason=f"Its messages could not be written: {reason}")
+        return None
+
+
+def _fan_out(campaign_id: int, on_batch: Callable[[FanOutResult], None] | None) -> FanOutResult:
     campaign = Campaign.objects.select_related("template", "import_job").get(pk=campaign_id)
     compiled = campaign_compile(campaign)
     result = FanOutResult()
@@ -71,6 +91,7 @@ def campaign_fan_out(
         recipients_count=result.recipients,
         skipped_opted_out=result.skipped_opted_out,
         skipped_missing_variables=result.skipped_missing_variables,
+        skipped_too_long=result.skipped_too_long,
         fanout_completed_at=timezone.now(),
     )
     return result
@@ -118,8 +139,11 @@ def _messages_for(campaign: Campaign, compiled: CompiledTemplate, contacts: list
         except MissingVariables:
             result.skipped_missing_variables += 1
             continue
-        result.queued += 1
         parts = max(analyse(content).parts, 1)
+        if not within_limit(parts):
+            result.skipped_too_long += 1
+            continue
+        result.queued += 1
         rows.append(
             (campaign.owner_id, campaign.pk, contact_id, campaign.import_job_id, phone, content, variables, parts, now)
         )

@@ -51,8 +51,8 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.PAUSE: _t({S.RUNNING}, S.PAUSED),
     Action.RESUME: _t({S.PAUSED}, S.RUNNING),
     Action.CANCEL: _t({S.DRAFT, S.SCHEDULED, S.RUNNING, S.PAUSED}, S.CANCELLED),
-    # A campaign that cannot start: its import failed, or its variables are missing.
-    Action.FAIL: _t({S.DRAFT, S.SCHEDULED}, S.FAILED),
+    # A campaign that cannot start (its import failed, its variables are missing), or whose fan-out failed for good.
+    Action.FAIL: _t({S.DRAFT, S.SCHEDULED, S.RUNNING, S.PAUSED}, S.FAILED),
     # Nothing left to send (campaigns.services.campaigns_complete_finished).
     Action.COMPLETE: _t({S.RUNNING}, S.COMPLETED),
     Action.EDIT: _t({S.DRAFT}),

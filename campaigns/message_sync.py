@@ -2,7 +2,7 @@
 
 A paused campaign's messages are marked `held`, which takes them out of the
 dispatcher's claim index; resuming clears the mark; cancelling turns them
-CANCELLED. Changing 200,000 rows takes seconds, so the request only moves the
+CANCELLED (so does failing). Changing 200,000 rows takes seconds, so the request only moves the
 campaign and queues this; until it has run, the condition campaigns add to
 every claim (`stopped_campaign_messages`) keeps a paused or cancelled campaign quiet.
 """
@@ -19,12 +19,15 @@ from messaging.tasks import kick_dispatcher
 
 # First key of the advisory lock that runs one sync per campaign at a time (the second is the campaign id).
 LOCK_NAMESPACE = 0x5C_4D_53  # "\\MS"
-# Campaign statuses whose messages must not be sent, whether or not they are held yet.
-STOPPED = (Campaign.Status.PAUSED, Campaign.Status.CANCELLED)
+# Campaigns that ended before their messages went: what is still QUEUED is cancelled, with this reason.
+ENDED = {Campaign.Status.CANCELLED: "The campaign was cancelled.", Campaign.Status.FAILED: "The campaign failed."}
+# Campaign statuses whose messages must not be sent, whether or not they are held or cancelled yet.
+STOPPED = (Campaign.Status.PAUSED, *ENDED)
 
 
 def stopped_campaign_messages() -> Q:
-    """Messages of a paused or cancelled campaign: the dispatcher never claims them (see CampaignsConfig.ready)."""
+    """Messages of a paused, cancelled or failed campaign: the dispatcher never claims them
+    (see CampaignsConfig.ready)."""
     return Q(campaign__status__in=STOPPED)
 
 
@@ -42,8 +45,8 @@ def campaign_sync_messages(*, campaign_id: int) -> int:
         status = Campaign.objects.filter(pk=campaign_id).values_list("status", flat=True).first()
         if status is None:
             return 0
-        if status == Campaign.Status.CANCELLED:
-            return cancel_messages_of_cancelled_campaigns(campaign_id=campaign_id)
+        if status in ENDED:
+            return cancel_messages_of_ended_campaigns(campaign_id=campaign_id)
         queued = Message.objects.filter(campaign_id=campaign_id, status=Message.Status.QUEUED)
         hold = status == Campaign.Status.PAUSED
         moved = queued.filter(held=not hold).update(held=hold)
@@ -52,18 +55,19 @@ def campaign_sync_messages(*, campaign_id: int) -> int:
     return moved
 
 
-def cancel_messages_of_cancelled_campaigns(*, campaign_id: int | None = None) -> int:
-    """QUEUED messages of a CANCELLED campaign (or of that one campaign, if CANCELLED) -> CANCELLED.
+def cancel_messages_of_ended_campaigns(*, campaign_id: int | None = None) -> int:
+    """QUEUED messages of a CANCELLED or FAILED campaign (or of that one campaign) -> CANCELLED.
 
-    Run for a campaign just cancelled, and every minute for messages back from a retry or an expired
-    lease after the cancel.
+    Run for a campaign just ended, and every minute for messages back from a retry or an expired
+    lease after it ended.
     """
-    queued = Message.objects.filter(status=Message.Status.QUEUED, campaign__status=Campaign.Status.CANCELLED)
-    if campaign_id is not None:
-        queued = queued.filter(campaign_id=campaign_id)
-    return queued.update(
-        status=Message.Status.CANCELLED, error="The campaign was cancelled.", updated_at=timezone.now()
-    )
+    cancelled = 0
+    for status, reason in ENDED.items():
+        queued = Message.objects.filter(status=Message.Status.QUEUED, campaign__status=status)
+        if campaign_id is not None:
+            queued = queued.filter(campaign_id=campaign_id)
+        cancelled += queued.update(status=Message.Status.CANCELLED, error=reason, updated_at=timezone.now())
+    return cancelled
 
 
 def campaigns_with_stranded_holds() -> list[int]:

@@ -47,6 +47,8 @@ class Campaign(models.Model):
     recipients_count = models.PositiveIntegerField(default=0)
     skipped_opted_out = models.PositiveIntegerField(default=0)
     skipped_missing_variables = models.PositiveIntegerField(default=0)
+    # Recipients whose message came out longer than SMS_MAX_PARTS (long values in the merge fields).
+    skipped_too_long = models.PositiveIntegerField(default=0)
     fanout_heartbeat_at = models.DateTimeField(null=True, blank=True)
     fanout_completed_at = models.DateTimeField(null=True, blank=True)
     scheduled_at = models.DateTimeField(null=True, blank=True)

@@ -31,7 +31,7 @@ def campaign_stats(*, campaign: Campaign) -> dict[str, Any]:
     for row in per_status.annotate(n=Count("*"), parts=Sum("parts_count")):
         by_status[row["status"]] = row["n"]
         total_parts += row["parts"] or 0
-    if campaign.status == Campaign.Status.CANCELLED:
+    if campaign.status in (Campaign.Status.CANCELLED, Campaign.Status.FAILED):
         # No dispatcher claims them any more; a worker is turning them CANCELLED (message_sync).
         by_status[Message.Status.CANCELLED] += by_status[Message.Status.QUEUED]
         by_status[Message.Status.QUEUED] = 0
@@ -53,6 +53,7 @@ def campaign_stats(*, campaign: Campaign) -> dict[str, Any]:
         "recipients": campaign.recipients_count,
         "skipped_opted_out": campaign.skipped_opted_out,
         "skipped_missing_variables": campaign.skipped_missing_variables,
+        "skipped_too_long": campaign.skipped_too_long,
         "fan_out_complete": campaign.fanout_completed_at is not None,
     }
 

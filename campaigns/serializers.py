@@ -38,6 +38,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "recipients_count",
             "skipped_opted_out",
             "skipped_missing_variables",
+            "skipped_too_long",
             "stats_url",
             "scheduled_at",
             "started_at",
@@ -118,6 +119,7 @@ class CampaignStatsSerializer(serializers.Serializer):
     recipients = serializers.IntegerField()
     skipped_opted_out = serializers.IntegerField()
     skipped_missing_variables = serializers.IntegerField()
+    skipped_too_long = serializers.IntegerField(help_text="Recipients whose message would be over SMS_MAX_PARTS.")
     fan_out_complete = serializers.BooleanField()
 
 

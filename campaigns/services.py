@@ -20,6 +20,7 @@ from campaigns.models import Campaign
 from imports.models import ImportJob
 from inboxerr.exceptions import Conflict, InboxerrException
 from messaging.models import Message
+from templates.limits import check_literal_text
 from templates.models import MessageTemplate
 from templates.renderer import CompiledTemplate, compile_template
 
@@ -48,6 +49,10 @@ def campaign_text(campaign: Campaign) -> str:
 
 def campaign_compile(campaign: Campaign) -> CompiledTemplate:
     return compile_template(campaign_text(campaign))
+
+
+def _text_field(campaign: Campaign) -> str:
+    return "template_id" if campaign.template_id else "message_content"
 
 
 def check_variables(*, compiled: CompiledTemplate, import_job: ImportJob) -> None:
@@ -85,6 +90,7 @@ def campaign_create(
         start_when_imported=start_when_imported,
     )
     compiled = campaign_compile(campaign)
+    check_literal_text(compiled, field=_text_field(campaign))
     if import_job is not None and import_job.status == ImportJob.Status.SUCCESS:
         check_variables(compiled=compiled, import_job=import_job)
     campaign.save()
@@ -99,6 +105,7 @@ def campaign_update(*, campaign: Campaign, **fields: object) -> Campaign:
     for name, value in fields.items():
         setattr(locked, name, value)
     compiled = campaign_compile(locked)
+    check_literal_text(compiled, field=_text_field(locked))
     if locked.import_job and locked.import_job.status == ImportJob.Status.SUCCESS:
         check_variables(compiled=compiled, import_job=locked.import_job)
     locked.save()
@@ -179,7 +186,10 @@ def campaign_cancel(*, campaign: Campaign) -> Campaign:
 
 @transaction.atomic
 def campaign_fail(*, campaign: Campaign, reason: str) -> Campaign:
-    return transition(campaign, Action.FAIL, failure_reason=reason)
+    """A campaign that cannot start, or cannot go on: FAILED with the reason; a worker cancels what it queued."""
+    campaign = transition(campaign, Action.FAIL, failure_reason=reason, completed_at=timezone.now())
+    transaction.on_commit(partial(tasks.enqueue_message_sync, campaign_id=campaign.pk))
+    return campaign
 
 
 # --- Scheduling and imports --------------------------------------------------------

@@ -265,6 +265,11 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 SMS_RATE_LIMIT = env.float("SMS_RATE_LIMIT", default=0)
 SMS_RATE_LIMIT_UNIT = env.str("SMS_RATE_LIMIT_UNIT", default="messages")  # or "segments"
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
+# The longest message, in SMS parts (segments): sends, batch items, templates and campaigns are held to it.
+# Phones join at most 255 parts into one message; most carriers far fewer.
+SMS_MAX_PARTS = env.int("SMS_MAX_PARTS", default=10)
+if not 1 <= SMS_MAX_PARTS <= 255:
+    raise ImproperlyConfigured(f"SMS_MAX_PARTS must be from 1 to 255, not {SMS_MAX_PARTS}.")
 # A claimed message not recorded within this long is checked with the gateway and sent again if need be.
 SMS_LEASE_SECONDS = env.int("SMS_LEASE_SECONDS", default=60)
 SMS_RETRY_BASE_SECONDS = env.int("SMS_RETRY_BASE_SECONDS", default=30)

@@ -21,6 +21,7 @@ from inboxerr.exceptions import Conflict, InboxerrException, Unprocessable
 from inboxerr.ids import uuid7
 from messaging.models import EventKind, EventSource, Message, MessageEvent, OptOut, TaskRecord
 from messaging.tasks import kick_dispatcher
+from templates.limits import TooManyParts, check_literal_text, max_parts, within_limit
 from templates.models import MessageTemplate
 from templates.renderer import MissingVariables, compile_template
 from templates.segments import analyse
@@ -31,6 +32,10 @@ MAX_BATCH = 1000
 
 class InvalidRecipients(InboxerrException):
     code = "invalid_recipients"
+
+
+class MessagesTooLong(InboxerrException):
+    code = "too_many_parts"
 
 
 @dataclass(frozen=True)
@@ -77,18 +82,22 @@ def messages_send(
     """Queue one message per recipient, the one path of single sends and batches.
 
     Every phone is normalised first (a 400 listing the bad ones, nothing created). A single send to an
-    opted-out number is refused (422); in a batch it is skipped. Missing variables refuse the whole request.
+    opted-out number is refused (422); in a batch it is skipped. Missing variables, or a message over
+    SMS_MAX_PARTS, refuse the whole request.
     """
     recipients = normalise_recipients(recipients)
+    field = "template_id" if template else "content"
     compiled = compile_template(template.content if template else content)
+    check_literal_text(compiled, field=field)
     opted_out = set(
         OptOut.objects.filter(owner_id=owner_id, phone__in={r.phone for r in recipients}).values_list(
             "phone", flat=True
         )
     )
     skipped: list[dict[str, Any]] = []
-    rendered: list[tuple[Recipient, str]] = []
+    rendered: list[tuple[Recipient, str, int]] = []
     missing: set[str] = set()
+    too_long: list[dict[str, Any]] = []
     for index, recipient in enumerate(recipients):
         if recipient.phone in opted_out:
             if single:
@@ -100,17 +109,27 @@ def messages_send(
         except MissingVariables as exc:
             missing.update(exc.names)
             continue
-        rendered.append((recipient, text))
+        parts = max(analyse(text).parts, 1)
+        if not within_limit(parts):
+            too_long.append({"index": index, "phone": recipient.phone, "parts": parts})
+        rendered.append((recipient, text, parts))
     if missing:
         raise MissingVariables(sorted(missing)) from None
+    if too_long:
+        if single:
+            raise TooManyParts(field, too_long[0]["parts"])
+        raise MessagesTooLong(
+            f"{len(too_long)} of {len(recipients)} messages would be over {max_parts()} SMS parts.",
+            details={"too_long": too_long, "max_parts": max_parts()},
+        )
 
     now = timezone.now()
     with transaction.atomic():
         kind = TaskRecord.Kind.SEND if single else TaskRecord.Kind.BATCH
         task = TaskRecord.objects.create(owner_id=owner_id, kind=kind, total=len(rendered))
         rows = [
-            (uuid7(), owner_id, task.pk, r.phone, text, r.variables, max(analyse(text).parts, 1), scheduled_at or now)
-            for r, text in rendered
+            (uuid7(), owner_id, task.pk, r.phone, text, r.variables, parts, scheduled_at or now)
+            for r, text, parts in rendered
         ]
         insert_ignoring_conflicts(model=Message, columns=QUEUE_COLUMNS, rows=rows)
         kick_dispatcher()

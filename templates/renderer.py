@@ -80,6 +80,11 @@ class CompiledTemplate:
             raise MissingVariables(missing)
         return "".join(parts)
 
+    @property
+    def literal(self) -> str:
+        """The text with every field empty: the least any rendering of it can be."""
+        return "".join(self._parts)
+
     def __repr__(self) -> str:
         return f"CompiledTemplate({self.text!r})"
 

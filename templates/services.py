@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from inboxerr.exceptions import Conflict, InboxerrException
+from templates.limits import check_literal_text
 from templates.models import MessageTemplate
 from templates.renderer import compile_template
 
@@ -39,7 +40,9 @@ def template_variables(*, content: str) -> list[str]:
     """The variables of valid content; TemplateSyntaxError (400, naming the position) otherwise."""
     if not content.strip():
         raise TemplateFieldError("content", "A template needs some text.")
-    return compile_template(content).variables
+    compiled = compile_template(content)
+    check_literal_text(compiled, field="content")
+    return compiled.variables
 
 
 @transaction.atomic

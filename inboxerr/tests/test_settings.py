@@ -69,3 +69,11 @@ def test_the_database_under_test_is_migrated(db):
 
     assert {"imports_importjob", "imports_contact", "campaigns_campaign", "messaging_message"} <= tables
     assert "message_templates_messagetemplate" in tables
+
+
+@pytest.mark.parametrize("parts", ["0", "256"])
+def test_sms_max_parts_is_held_to_what_a_parts_count_and_a_phone_can_take(parts):
+    result = manage("check", SMS_MAX_PARTS=parts)
+
+    assert result.returncode != 0
+    assert f"SMS_MAX_PARTS must be from 1 to 255, not {parts}." in result.stderr

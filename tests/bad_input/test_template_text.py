@@ -77,7 +77,7 @@ def test_text_the_database_cannot_hold_is_a_400_naming_the_field(api, before, co
         f"{RLM}مرحبا {{{{ name }}}}{RLM}",  # right-to-left text and marks
         "Hi {{ näme }} {{ имя }}",  # letters outside ASCII in names
         "{ single } braces and {{ name|default:'}} inside' }}",
-        "x" * 100_000 + " {{ name }}",  # very long, under the body limit
+        "x" * 1_529 + " {{ name }}",  # as long as SMS_MAX_PARTS (10) allows: 1,530 GSM-7 characters
     ],
 )
 def test_unicode_text_is_kept_exactly_as_sent(api, before, content):
@@ -86,3 +86,24 @@ def test_unicode_text_is_kept_exactly_as_sent(api, before, content):
     assert response.status_code == 201
     assert MessageTemplate.objects.get().content == content
     assert changed_rows(before) == {"message_templates.MessageTemplate": 1}
+
+
+@pytest.mark.parametrize(
+    ("content", "parts"),
+    [
+        ("x" * 100_000 + " {{ name }}", 654),  # under the body limit, far over the parts limit
+        ("x" * 1_531, 11),
+        ("é" * 1_531, 11),  # é is in GSM-7: 10 parts of 153 hold 1,530
+        ("ж" * 671, 11),  # UCS-2: 10 parts of 67 hold 670
+    ],
+)
+def test_text_longer_than_sms_max_parts_even_with_empty_fields_is_a_400_naming_the_field_and_parts(
+    api, before, content, parts
+):
+    response = create(api, content)
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "too_many_parts"
+    assert error["details"] == {"field": "content", "parts": parts, "max_parts": 10}
+    assert changed_rows(before) == {}
