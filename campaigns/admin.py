@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
 from campaigns import selectors, services
@@ -10,6 +13,7 @@ from campaigns.lifecycle import USER_ACTIONS, Action
 from campaigns.models import Campaign
 from inboxerr.admin import ModelAdmin
 from inboxerr.exceptions import InboxerrException
+from templates.limits import check_literal_text
 
 # The lifecycle's user actions (campaigns.lifecycle), each with the service the API calls for it.
 SERVICES: dict[Action, Callable[..., Campaign]] = {
@@ -40,8 +44,47 @@ def _lifecycle_action(action: Action) -> Callable[..., None]:
     return act
 
 
+EDITABLE = ["name", "description", "message_content", "template", "import_job", "scheduled_at"]
+
+
+class CampaignForm(forms.ModelForm):
+    """The checks the API makes, through the same services: the owner's own active template and finished
+    import, exactly one of a text and a template, the variables the import has, the parts limit."""
+
+    class Meta:
+        model = Campaign
+        fields = ["owner", *EDITABLE]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        owner = cleaned.get("owner") if self.instance.pk is None else self.instance.owner
+        if owner is None or self.errors:
+            return cleaned
+        draft = Campaign(owner=owner, **{name: cleaned.get(name) for name in EDITABLE})
+        draft.message_content = draft.message_content or ""
+        try:
+            services.check_references(owner_id=owner.pk, template=draft.template, import_job=draft.import_job)
+            services.check_usable(template=draft.template, import_job=draft.import_job)
+            if bool(draft.message_content) == bool(draft.template):
+                raise services.CampaignFieldError("message_content", "Give exactly one of a message and a template.")
+            compiled = services.campaign_compile(draft)
+            check_literal_text(compiled, field="template" if draft.template else "message_content")
+            if draft.import_job is not None:
+                services.check_variables(compiled=compiled, import_job=draft.import_job)
+        except services.CampaignFieldError as error:
+            self.add_error(FIELD_NAMES.get(error.field, error.field), error.details[error.field])
+        except InboxerrException as error:
+            self.add_error(None, error.message)
+        return cleaned
+
+
+# Service field names as the form calls them.
+FIELD_NAMES = {"template_id": "template", "import_id": "import_job"}
+
+
 @admin.register(Campaign)
 class CampaignAdmin(ModelAdmin):
+    form = CampaignForm
     list_display = ["name", "owner", "status", "template", "import_job", "scheduled_at", "started_at", "completed_at"]
     list_filter = ["status", ("owner", admin.RelatedOnlyFieldListFilter), "scheduled_at", "created_at"]
     search_fields = ["name", "description"]
@@ -68,6 +111,26 @@ class CampaignAdmin(ModelAdmin):
         "updated_at",
     ]
     actions = [_lifecycle_action(action) for action in USER_ACTIONS]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Campaign | None = None) -> list[str]:
+        # A campaign stays with its owner; once it leaves DRAFT, what it sends and to whom is settled.
+        if obj is None:
+            return self.readonly_fields
+        if obj.status != Campaign.Status.DRAFT:
+            return [*self.readonly_fields, "owner", *EDITABLE]
+        return [*self.readonly_fields, "owner"]
+
+    def save_model(self, request: HttpRequest, obj: Campaign, form: forms.ModelForm, change: bool) -> None:
+        """Through the services the API calls, so the admin can write nothing the API would refuse."""
+        fields = {name: form.cleaned_data[name] for name in EDITABLE if name in form.cleaned_data}
+        fields["message_content"] = fields.get("message_content") or ""
+        saved = (
+            services.campaign_update(campaign=obj, **fields)
+            if change
+            else services.campaign_create(owner_id=form.cleaned_data["owner"].pk, **fields)
+        )
+        obj.pk = saved.pk
+        obj.refresh_from_db()
 
     @admin.display(description="Progress")
     def progress(self, campaign: Campaign) -> str:

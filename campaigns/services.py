@@ -35,6 +35,34 @@ class MissingColumns(InboxerrException):
     code = "missing_variables"
 
 
+class CampaignFieldError(InboxerrException):
+    """A 400 naming one field, in the body shape of the API's own validation errors."""
+
+    code = "invalid"
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(f"Invalid input: {field}.", details={field: [message]})
+
+
+def check_references(*, owner_id: int, template: MessageTemplate | None, import_job: ImportJob | None) -> None:
+    """A campaign's template and import are its owner's: whoever writes it (the API, the admin) gets this check."""
+    if template is not None and template.owner_id != owner_id:
+        raise CampaignFieldError("template", "This template belongs to another user; choose one of the owner's.")
+    if import_job is not None and import_job.owner_id != owner_id:
+        raise CampaignFieldError("import_job", "This import belongs to another user; choose one of the owner's.")
+
+
+def check_usable(*, template: MessageTemplate | None, import_job: ImportJob | None) -> None:
+    """What a campaign chosen now needs: an active template and an import that succeeded."""
+    if template is not None and not template.is_active:
+        raise CampaignFieldError("template", "This template is inactive; activate it or choose another.")
+    if import_job is not None and import_job.status != ImportJob.Status.SUCCESS:
+        raise CampaignFieldError(
+            "import_job", f"This import is {import_job.status}; a campaign needs one that succeeded."
+        )
+
+
 # --- Creation and edits ---------------------------------------------------------
 
 
@@ -89,6 +117,7 @@ def campaign_create(
         scheduled_at=scheduled_at,
         start_when_imported=start_when_imported,
     )
+    check_references(owner_id=owner_id, template=template, import_job=import_job)
     compiled = campaign_compile(campaign)
     check_literal_text(compiled, field=_text_field(campaign))
     if import_job is not None and import_job.status == ImportJob.Status.SUCCESS:
@@ -104,6 +133,7 @@ def campaign_update(*, campaign: Campaign, **fields: object) -> Campaign:
     require(locked, Action.EDIT)
     for name, value in fields.items():
         setattr(locked, name, value)
+    check_references(owner_id=locked.owner_id, template=locked.template, import_job=locked.import_job)
     compiled = campaign_compile(locked)
     check_literal_text(compiled, field=_text_field(locked))
     if locked.import_job and locked.import_job.status == ImportJob.Status.SUCCESS:

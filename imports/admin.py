@@ -152,4 +152,11 @@ class ContactAdmin(LargeTableAdminMixin, ModelAdmin):
     list_display = ["phone", "name", "import_job", "owner", "row_number"]
     search_fields = ["phone__exact", "name"]
     list_select_related = ["owner", "import_job"]
-    raw_id_fields = ["owner", "import_job"]
+    raw_id_fields = ["import_job"]
+    # A contact belongs to whoever owns its import, never to anyone else.
+    fields = ["import_job", "phone", "name", "variables", "row_number", "owner"]
+    readonly_fields = ["owner"]
+
+    def save_model(self, request, obj, form, change):
+        obj.owner_id = obj.import_job.owner_id
+        super().save_model(request, obj, form, change)

@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from inboxerr.admin import LargeTableAdminMixin, ModelAdmin
+from inboxerr.exceptions import Conflict
+from messaging import services
 from messaging.models import GatewayHealth, Message, MessageEvent, OptOut, TaskRecord
 
 
@@ -15,8 +17,22 @@ class MessageEventInline(admin.TabularInline):
         return False
 
 
+class HistoryAdminMixin:
+    """Read-only: what happened is neither written nor edited nor removed here. Staff still cancel a queued
+    message, through its action (the service the API calls)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Message)
-class MessageAdmin(LargeTableAdminMixin, ModelAdmin):
+class MessageAdmin(HistoryAdminMixin, LargeTableAdminMixin, ModelAdmin):
     list_display = ["id", "phone", "owner", "campaign", "status", "attempts", "parts_count", "created_at", "sent_at"]
     list_filter = ["status", "created_at", "sent_at"]
     # Case-sensitive exact matches only ("=" would be iexact): each is an index lookup.
@@ -38,10 +54,26 @@ class MessageAdmin(LargeTableAdminMixin, ModelAdmin):
         "failed_at",
     ]
     inlines = [MessageEventInline]
+    actions = ["cancel_queued"]
+
+    @admin.action(description="Cancel the selected queued messages", permissions=["cancel"])
+    def cancel_queued(self, request, queryset):
+        cancelled = 0
+        for message in queryset:
+            try:
+                services.message_cancel(message=message)
+                cancelled += 1
+            except Conflict as error:
+                self.message_user(request, f"{message.phone}: {error.message}", messages.WARNING)
+        if cancelled:
+            self.message_user(request, f"Cancelled {cancelled} message(s).", messages.SUCCESS)
+
+    def has_cancel_permission(self, request):
+        return request.user.has_perm("messaging.change_message")
 
 
 @admin.register(MessageEvent)
-class MessageEventAdmin(LargeTableAdminMixin, ModelAdmin):
+class MessageEventAdmin(HistoryAdminMixin, LargeTableAdminMixin, ModelAdmin):
     list_display = ["id", "message", "source", "kind", "status", "created_at"]
     list_filter = ["source", "kind", "status", "created_at"]
     search_fields = ["external_id__exact"]
@@ -49,7 +81,7 @@ class MessageEventAdmin(LargeTableAdminMixin, ModelAdmin):
 
 
 @admin.register(TaskRecord)
-class TaskRecordAdmin(ModelAdmin):
+class TaskRecordAdmin(HistoryAdminMixin, ModelAdmin):
     list_display = ["id", "kind", "owner", "status", "total", "created_at", "finished_at"]
     list_filter = ["kind", "status", "created_at"]
     list_select_related = ["owner"]
