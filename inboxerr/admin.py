@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
 from django.utils.functional import cached_property
+from knox.models import AuthToken
 
 # Date parts a changelist may filter on (?created_at__year=2026); their values must be small whole numbers.
 DATE_PARTS = frozenset(
@@ -60,3 +61,29 @@ class LargeTableAdminMixin:
     paginator: type[Paginator] = CappedCountPaginator
     show_full_result_count = False
     list_per_page = 50
+
+
+# --- API tokens: listed and revoked by staff, never made here (knox's own admin would show a new token) ---
+
+admin.site.unregister(AuthToken)
+
+
+@admin.register(AuthToken)
+class ApiTokenAdmin(ModelAdmin):
+    list_display = ["user", "token_key", "created", "last_used", "expiry"]
+    list_select_related = ["user", "use"]
+    search_fields = ["user__username", "token_key"]
+    ordering = ["-created"]
+    fields = ["user", "token_key", "created", "last_used", "expiry"]
+    readonly_fields = ["user", "token_key", "created", "last_used", "expiry"]
+
+    @admin.display(description="Last used", ordering="use__last_used_at")
+    def last_used(self, token: AuthToken) -> Any:
+        use = getattr(token, "use", None)
+        return use.last_used_at if use else "never"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -8,4 +8,11 @@ class InboxerrConfig(AppConfig):
     verbose_name = "Inboxerr"
 
     def ready(self) -> None:
-        from inboxerr import checks  # noqa: F401  (registers them)
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_save, pre_save
+
+        from inboxerr import checks, tokens  # noqa: F401  (checks registers them)
+
+        user = get_user_model()
+        pre_save.connect(tokens.remember_credentials, sender=user, dispatch_uid="inboxerr.tokens.before")
+        post_save.connect(tokens.end_tokens_after_credentials_change, sender=user, dispatch_uid="inboxerr.tokens.after")

@@ -6,12 +6,13 @@ from collections.abc import Callable, Iterator
 
 from django.http import HttpResponse
 from django_q.brokers import get_broker
-from knox.auth import TokenAuthentication
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
+
+from inboxerr.authentication import ApiTokenAuthentication
 
 
 class IsStaff(BasePermission):
@@ -45,7 +46,7 @@ class GaugesFromChecks:
 
 
 class MetricsView(APIView):
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
     permission_classes = [IsStaff]
     schema = None  # not part of the JSON API
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular import openapi
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from rest_framework import serializers
 
 # Why each status can happen, for operations whose view does not describe it itself.
@@ -68,3 +69,9 @@ class AutoSchema(openapi.AutoSchema):
         if self.view.get_throttles():
             statuses.add(429)
         return statuses
+
+
+class ApiTokenScheme(KnoxTokenScheme):
+    """Our token authentication is knox's (it also notes each token's last use): the same scheme."""
+
+    target_class = "inboxerr.authentication.ApiTokenAuthentication"

@@ -183,7 +183,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "inboxerr.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -204,6 +204,12 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
 }
 
+# Live API tokens one user may hold; a new login past it ends their oldest.
+API_TOKENS_PER_USER = env.int("API_TOKENS_PER_USER", default=10)
+if API_TOKENS_PER_USER < 1:
+    raise ImproperlyConfigured("API_TOKENS_PER_USER must be at least 1.")
+# knox's own token model, named because a model of ours (inboxerr.TokenUse) points at it.
+KNOX_TOKEN_MODEL = "knox.AuthToken"
 # Tokens are stored as SHA-512 digests; the plain token is shown once, at creation.
 REST_KNOX = {
     "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=90)) or None,

@@ -8,7 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from campaigns.api import CampaignViewSet
 from imports.api import ImportJobViewSet
 from inboxerr.api import OptionalSlashRouter
-from inboxerr.auth import MeView, TokenCreateView
+from inboxerr.auth import LogoutAllView, LogoutView, MeView, TokenCreateView, TokenViewSet
 from inboxerr.health import healthz
 from inboxerr.login_lockout import LockoutAdminAuthenticationForm, LockoutAuthenticationForm
 from inboxerr.metrics_view import MetricsView
@@ -24,11 +24,14 @@ router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("messages", MessageViewSet, basename="message")
 router.register("tasks", TaskViewSet, basename="task")
 router.register("opt-outs", OptOutViewSet, basename="opt-out")
+router.register("auth/tokens", TokenViewSet, basename="auth-token")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/auth/token", TokenCreateView.as_view(), name="auth-token"),
     path("api/v1/auth/me", MeView.as_view(), name="auth-me"),
+    path("api/v1/auth/logout", LogoutView.as_view(), name="auth-logout"),
+    path("api/v1/auth/logout-all", LogoutAllView.as_view(), name="auth-logout-all"),
     path("api/v1/webhooks/android", GatewayWebhookView.as_view(backend_name="android"), name="webhook-android"),
     path("api/v1/webhooks/twilio", GatewayWebhookView.as_view(backend_name="twilio"), name="webhook-twilio"),
     path("api/v1/", include(router.urls)),

@@ -7,7 +7,8 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from knox.models import AuthToken
+
+from inboxerr.tokens import token_create
 
 
 class Command(BaseCommand):
@@ -32,7 +33,7 @@ class Command(BaseCommand):
         if superuser:
             user.is_staff = user.is_superuser = True
         user.save()
-        _, token = AuthToken.objects.create(user=user)
+        _, token = token_create(user_id=user.pk)
 
         role = " (superuser)" if user.is_superuser else ""
         self.stdout.write(f"{'Created' if created else 'Found'} user {username!r}{role}")
