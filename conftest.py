@@ -49,11 +49,12 @@ def other_api(other_user) -> APIClient:
 
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `postgres` need PostgreSQL and tests marked `browser` need Chromium:
-    skipped where those are missing, but never silently in CI (REQUIRE_POSTGRES, REQUIRE_BROWSER)."""
+    """Tests marked `postgres` need PostgreSQL, `browser` Chromium and `nginx` nginx: skipped where those
+    are missing, but never silently in CI (REQUIRE_POSTGRES, REQUIRE_BROWSER, REQUIRE_NGINX)."""
     from django.db import connection
 
     needs = []
@@ -65,6 +66,10 @@ def pytest_collection_modifyitems(config, items):
         if os.environ.get("REQUIRE_BROWSER"):
             raise pytest.UsageError(f"REQUIRE_BROWSER is set but there is no Chromium at {CHROMIUM}.")
         needs.append(("browser", f"needs Chromium at {CHROMIUM} (apt-get install chromium)"))
+    if not os.access(NGINX, os.X_OK):
+        if os.environ.get("REQUIRE_NGINX"):
+            raise pytest.UsageError(f"REQUIRE_NGINX is set but there is no nginx at {NGINX}.")
+        needs.append(("nginx", f"needs nginx at {NGINX} (apt-get install nginx)"))
     for marker, reason in needs:
         skip = pytest.mark.skip(reason=reason)
         for item in items:

@@ -12,11 +12,11 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from inboxerr import tokens
 from inboxerr.authentication import ApiTokenAuthentication
+from inboxerr.throttling import ScopedClientThrottle
 
 
 def user_id(request: Request) -> int:
@@ -50,7 +50,7 @@ class TokenCreateView(APIView):
     # No session authentication here, so no CSRF token is needed to log in.
     authentication_classes = [ApiTokenAuthentication]
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedClientThrottle]
     throttle_scope = "auth"
 
     @extend_schema(request=CredentialsSerializer, responses={201: TokenSerializer})

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import math
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 from axes.backends import AxesStandaloneBackend
 from axes.handlers.cache import AxesCacheHandler
@@ -35,18 +35,12 @@ from django.contrib.auth.models import User
 from django.core.cache.backends.base import BaseCache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
-from rest_framework.throttling import BaseThrottle
 
 # An address (an office, a NAT) is shared by people who each mistype now and then.
 ADDRESS_FACTOR = 4
 
 
 # --- What settings.py hands axes ----------------------------------------------------
-
-
-def client_address(request: HttpRequest | None) -> str:
-    """The client's address as DRF's throttles read it (X-Forwarded-For only through NUM_PROXIES proxies)."""
-    return (BaseThrottle().get_ident(cast(Any, request)) if request is not None else None) or "unknown"
 
 
 def username_key(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str:

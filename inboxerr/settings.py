@@ -167,7 +167,7 @@ AXES_HANDLER = "inboxerr.login_lockout.LockoutHandler"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "inboxerr.login_lockout.username_key"
-AXES_CLIENT_IP_CALLABLE = "inboxerr.login_lockout.client_address"
+AXES_CLIENT_IP_CALLABLE = "inboxerr.addresses.client_address"
 # Read at every login, so the LOGIN_THROTTLE_* settings hold even when changed at run time.
 AXES_FAILURE_LIMIT = "inboxerr.login_lockout.failure_limit"
 AXES_COOLOFF_TIME = "inboxerr.login_lockout.window"
@@ -180,6 +180,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Proxies in front of Inboxerr that append the client's address to X-Forwarded-For, and the addresses
+# they connect from: only a request from one of those is believed about its client (inboxerr/addresses.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Loopback, and the network compose.yaml gives its containers.
+TRUSTED_PROXY_ADDRESSES = env.list("TRUSTED_PROXY_ADDRESSES", default=["127.0.0.0/8", "::1", "172.30.0.0/24"])
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -199,9 +205,9 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="10/min")},
-    # Proxies in front of us that append to X-Forwarded-For. DRF's default (None) believes the whole
-    # header, so a client could name a new address on every request and never be throttled.
-    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
+    # DRF's default (NUM_PROXIES None) believes the whole X-Forwarded-For, so a client could name a new
+    # address on every request and never be throttled: our throttles read inboxerr.addresses instead.
+    "NUM_PROXIES": 0,
 }
 
 # Live API tokens one user may hold; a new login past it ends their oldest.
