@@ -59,7 +59,16 @@ class CampaignViewSet(StreamingUploadMixin, OwnedQuerysetMixin, viewsets.ModelVi
         services.campaign_delete(campaign=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=None, responses={202: CampaignSerializer, **CONFLICT})
+    @extend_schema(
+        request=None,
+        responses={
+            202: CampaignSerializer,
+            400: OpenApiResponse(
+                description="The text needs variables the import has no column for (missing_variables)."
+            ),
+            **CONFLICT,
+        },
+    )
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
         """DRAFT -> RUNNING (or SCHEDULED); the messages are created by a worker. Follow stats_url."""

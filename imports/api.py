@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -90,10 +90,15 @@ class ImportJobViewSet(
         return self.get_paginated_response(ContactSerializer(page, many=True).data)
 
     @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "format", str, enum=["json", "csv"], description="csv: every kept row error as one CSV download."
+            )
+        ],
         responses={
             (200, "application/json"): RowErrorSerializer(many=True),
             (200, "text/csv"): OpenApiTypes.STR,
-        }
+        },
     )
     @action(
         detail=True,

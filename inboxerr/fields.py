@@ -16,3 +16,12 @@ class VariablesField(serializers.DictField):
             if "\x00" in name:
                 raise serializers.ValidationError(f"The variable name {name!r} holds a NUL character.")
         return value
+
+
+class OptionalBooleanField(serializers.BooleanField):
+    """A boolean that a form body may leave out, meaning what leaving it out of JSON means: not given.
+
+    DRF reads a boolean missing from a form as false (an HTML form leaves an unticked box out), so a
+    template created or replaced through a form body came out inactive without anyone saying so."""
+
+    default_empty_html = serializers.empty

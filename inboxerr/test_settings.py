@@ -1,4 +1,11 @@
-"""Test settings: the real ones, with a fast password hasher."""
+"""Test settings: the real ones, with a fast password hasher and metrics of this run only."""
+
+import os
+import tempfile
+
+# Metrics files of earlier runs (or of `make run`) would be added to this run's: a fresh directory,
+# which the processes the tests start inherit.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="inboxerr-test-metrics-"))
 
 from inboxerr.settings import *  # noqa: F403
 

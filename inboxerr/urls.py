@@ -12,7 +12,7 @@ from inboxerr.auth import LogoutAllView, LogoutView, MeView, TokenCreateView, To
 from inboxerr.health import healthz
 from inboxerr.login_lockout import LockoutAdminAuthenticationForm, LockoutAuthenticationForm
 from inboxerr.metrics_view import MetricsView
-from messaging.api import GatewayWebhookView, MessageViewSet, OptOutViewSet, TaskViewSet
+from messaging.api import AndroidWebhookView, MessageViewSet, OptOutViewSet, TaskViewSet, TwilioWebhookView
 from templates.api import MessageTemplateViewSet
 
 admin.site.login_form = LockoutAdminAuthenticationForm
@@ -32,8 +32,8 @@ urlpatterns = [
     path("api/v1/auth/me", MeView.as_view(), name="auth-me"),
     path("api/v1/auth/logout", LogoutView.as_view(), name="auth-logout"),
     path("api/v1/auth/logout-all", LogoutAllView.as_view(), name="auth-logout-all"),
-    path("api/v1/webhooks/android", GatewayWebhookView.as_view(backend_name="android"), name="webhook-android"),
-    path("api/v1/webhooks/twilio", GatewayWebhookView.as_view(backend_name="twilio"), name="webhook-twilio"),
+    path("api/v1/webhooks/android", AndroidWebhookView.as_view(), name="webhook-android"),
+    path("api/v1/webhooks/twilio", TwilioWebhookView.as_view(), name="webhook-twilio"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Split: Swagger UI's start-up script comes from ?script, not inline, so the CSP can forbid inline scripts.

@@ -115,30 +115,7 @@ class GatewayWebhookView(APIView):
     permission_classes = [AllowAny]
     backend_name = ""
 
-    @extend_schema(
-        description=(
-            "Receipts and replies from a gateway; they authenticate by signature, not by token. The SMS Gateway "
-            "for Android posts a JSON event signed with X-Signature and X-Timestamp; Twilio posts a form signed "
-            "with X-Twilio-Signature."
-        ),
-        request={"application/json": OpenApiTypes.OBJECT, "application/x-www-form-urlencoded": OpenApiTypes.OBJECT},
-        parameters=[
-            OpenApiParameter("X-Signature", str, OpenApiParameter.HEADER, description="Android: hex HMAC-SHA256."),
-            OpenApiParameter("X-Timestamp", str, OpenApiParameter.HEADER, description="Android: Unix seconds."),
-            OpenApiParameter("X-Twilio-Signature", str, OpenApiParameter.HEADER, description="Twilio's signature."),
-        ],
-        responses={
-            (200, "application/json"): inline_serializer(
-                "WebhookResult", {"results": serializers.ListField(child=serializers.CharField())}
-            ),
-            (200, "text/xml"): OpenApiResponse(OpenApiTypes.STR, description="Twilio, for a reply: empty TwiML."),
-            400: OpenApiResponse(description="Signed, but not an event this gateway sends."),
-            403: OpenApiResponse(description="Unsigned, badly signed, or signed too long ago."),
-            411: OpenApiResponse(description="Sent chunked to a server that cannot say where the body ends."),
-            413: OpenApiResponse(description="A body over DATA_UPLOAD_MAX_MEMORY_SIZE."),
-        },
-    )
-    def post(self, request):
+    def receive(self, request):
         backend = get_backend(self.backend_name)
         url = settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
         headers = {key: value for key, value in request.headers.items()}
@@ -154,3 +131,49 @@ class GatewayWebhookView(APIView):
             return HttpResponse(body, content_type=content_type)
         # 200 even for an unknown message: an error would only make the gateway retry forever.
         return Response({"results": [o.result for o in outcomes]})
+
+
+WEBHOOK_ERRORS = {
+    400: OpenApiResponse(description="Signed, but not an event this gateway sends; the message says what is wrong."),
+    403: OpenApiResponse(description="Unsigned, badly signed, or signed too long ago."),
+    411: OpenApiResponse(description="Sent chunked to a server that cannot say where the body ends."),
+    413: OpenApiResponse(description="A body over DATA_UPLOAD_MAX_MEMORY_SIZE."),
+}
+WEBHOOK_RESULT = inline_serializer("WebhookResult", {"results": serializers.ListField(child=serializers.CharField())})
+
+
+class AndroidWebhookView(GatewayWebhookView):
+    backend_name = "android"
+
+    @extend_schema(
+        description="Events from the SMS Gateway for Android: a JSON envelope signed with X-Signature and X-Timestamp.",
+        request={"application/json": OpenApiTypes.OBJECT},
+        parameters=[
+            OpenApiParameter(
+                "X-Signature", str, OpenApiParameter.HEADER, description="Hex HMAC-SHA256 of body + timestamp."
+            ),
+            OpenApiParameter("X-Timestamp", str, OpenApiParameter.HEADER, description="Unix seconds."),
+        ],
+        responses={200: WEBHOOK_RESULT, **WEBHOOK_ERRORS},
+    )
+    def post(self, request):
+        return self.receive(request)
+
+
+class TwilioWebhookView(GatewayWebhookView):
+    backend_name = "twilio"
+
+    @extend_schema(
+        description="Status callbacks and replies from Twilio: a form signed with X-Twilio-Signature.",
+        request={"application/x-www-form-urlencoded": OpenApiTypes.OBJECT},
+        parameters=[
+            OpenApiParameter("X-Twilio-Signature", str, OpenApiParameter.HEADER, description="Twilio's signature.")
+        ],
+        responses={
+            (200, "application/json"): WEBHOOK_RESULT,
+            (200, "text/xml"): OpenApiResponse(OpenApiTypes.STR, description="For a reply: empty TwiML."),
+            **WEBHOOK_ERRORS,
+        },
+    )
+    def post(self, request):
+        return self.receive(request)

@@ -3,16 +3,26 @@ from __future__ import annotations
 import contextlib
 
 import django_filters
+from django import forms
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from imports.phones import InvalidPhone, normalise_phone
 from messaging.models import Message
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    """A whole-number id (NumberFilter would take 1.5, and document a number)."""
+
+    field_class = forms.IntegerField
+
+
 class MessageFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Message.Status.choices)
     phone = django_filters.CharFilter(method="filter_phone")
-    campaign = django_filters.NumberFilter(field_name="campaign_id")
+    campaign = IdFilter(field_name="campaign_id")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 

@@ -1,14 +1,20 @@
 from __future__ import annotations
 
+from django.db.models import BooleanField
 from rest_framework import serializers
 
-from inboxerr.fields import VariablesField
+from inboxerr.fields import OptionalBooleanField, VariablesField
 from templates.models import MessageTemplate
 from templates.segments import GSM_7, UCS_2
 
 
 class MessageTemplateSerializer(serializers.ModelSerializer):
     """Reads, and the fields a write may give; the services check content and name."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        BooleanField: OptionalBooleanField,
+    }
 
     class Meta:
         model = MessageTemplate

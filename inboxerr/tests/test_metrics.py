@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from messaging import dispatcher
 from messaging.backends.locmem import LocmemBackend
 from messaging.tests.factories import MessageFactory
@@ -30,7 +32,7 @@ def test_staff_sessions_and_tokens_read_prometheus_text(client, user, api):
 
     assert token.status_code == staff.status_code == 200
     assert token["Content-Type"].startswith("text/plain")
-    assert "# TYPE messages_queue_depth gauge" in token.content.decode()
+    assert "# TYPE inboxerr_messages_queue_depth gauge" in token.content.decode()
 
 
 def test_sends_and_queue_depth_show_up(api, user, settings):
@@ -44,11 +46,58 @@ def test_sends_and_queue_depth_show_up(api, user, settings):
     dispatcher.dispatch(worker="w", seconds=10)
     after = api.get("/metrics").content.decode()
 
-    assert sample(before, "messages_queue_depth") == 3
-    assert sample(after, "messages_queue_depth") == 0
-    sent = sample(after, "messages_sent_total", status="sent") - sample(before, "messages_sent_total", status="sent")
-    assert sent == 3
-    assert sample(after, "dispatcher_loop_duration_seconds_count") > sample(
-        before, "dispatcher_loop_duration_seconds_count"
+    assert sample(before, "inboxerr_messages_queue_depth") == 3
+    assert sample(after, "inboxerr_messages_queue_depth") == 0
+    sent = sample(after, "inboxerr_messages_sent_total", status="sent") - sample(
+        before, "inboxerr_messages_sent_total", status="sent"
     )
-    assert "task_queue_depth" in after
+    assert sent == 3
+    assert sample(after, "inboxerr_dispatcher_loop_duration_seconds_count") > sample(
+        before, "inboxerr_dispatcher_loop_duration_seconds_count"
+    )
+    assert "inboxerr_task_queue_depth" in after
+
+
+def staff_api(api, user):
+    user.is_staff = True
+    user.save()
+    return api
+
+
+@pytest.mark.parametrize(
+    "accept",
+    ["text/plain", "text/plain;version=0.0.4", "*/*", "", "application/json", "text/html", "image/png"],
+)
+def test_any_scrapers_accept_gets_the_prometheus_text_format(api, user, accept):
+    response = staff_api(api, user).get("/metrics", HTTP_ACCEPT=accept)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain; version=0.0.4")
+
+
+def test_openmetrics_when_asked_for_it(api, user):
+    response = staff_api(api, user).get("/metrics", HTTP_ACCEPT="application/openmetrics-text; version=1.0.0")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/openmetrics-text")
+    assert response.content.decode().rstrip().endswith("# EOF")
+
+
+def test_every_family_is_there_from_the_start_under_the_inboxerr_prefix(api, user):
+    text = staff_api(api, user).get("/metrics").content.decode()
+
+    # Counters' TYPE lines name them with _total, as the multiprocess collector writes them.
+    families = {name.removesuffix("_total") for name in re.findall(r"^# TYPE (\S+) ", text, re.MULTILINE)}
+    ours = {
+        "inboxerr_import_rows_processed",
+        "inboxerr_messages_sent",
+        "inboxerr_dispatcher_loop_duration_seconds",
+        "inboxerr_webhook_events",
+        "inboxerr_messages_queue_depth",
+        "inboxerr_messages_sending",
+        "inboxerr_gateway_auth_refused",
+        "inboxerr_task_queue_depth",
+    }
+    assert ours <= families
+    assert not [family for family in families if not family.startswith("inboxerr_")]
+    assert 'inboxerr_webhook_events_total{kind="delivered",result="applied",source="android"} 0.0' in text

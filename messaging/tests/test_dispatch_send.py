@@ -116,7 +116,7 @@ def test_refused_credentials_stop_the_loop_loudly_and_fail_no_message(user, locm
     assert "refused our credentials" in caplog.text
     assert health.status_code == 503
     assert health.json()["checks"]["gateway"]["ok"] is False
-    assert "gateway_auth_refused 1.0" in metrics
+    assert "inboxerr_gateway_auth_refused 1.0" in metrics
 
 
 def test_sending_resumes_after_the_auth_pause_once_credentials_work(user, locmem_gateway, settings, client):

@@ -154,3 +154,29 @@ def test_another_users_template_is_not_found(other_api, user, method, suffix, bo
 
 def test_the_api_needs_authentication(client, db):
     assert client.get(URL).status_code in (401, 403)
+
+
+def test_a_template_created_with_a_form_body_that_leaves_is_active_out_is_active(api):
+    response = api.post("/api/v1/templates/", {"name": "Form", "content": "Hi"}, format="multipart")
+
+    assert response.status_code == 201
+    assert response.json()["is_active"] is True
+
+
+def test_a_form_put_that_leaves_is_active_out_leaves_it_as_it_was(api, user):
+    template = MessageTemplateFactory(owner=user, is_active=True)
+
+    response = api.put(f"/api/v1/templates/{template.pk}", {"name": "Renamed", "content": "Hi"}, format="multipart")
+
+    assert response.status_code == 200
+    template.refresh_from_db()
+    assert (template.name, template.is_active) == ("Renamed", True)
+
+
+def test_a_form_can_still_deactivate_a_template(api, user):
+    template = MessageTemplateFactory(owner=user, is_active=True)
+
+    api.patch(f"/api/v1/templates/{template.pk}", {"is_active": "false"}, format="multipart")
+
+    template.refresh_from_db()
+    assert template.is_active is False
