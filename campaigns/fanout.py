@@ -20,6 +20,7 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from campaigns.services import campaign_compile, campaign_fail
 from imports.models import Contact
+from inboxerr import shutdown
 from inboxerr.bulk import insert_ignoring_conflicts
 from inboxerr.exceptions import Conflict, InboxerrException
 from messaging.models import Message, OptOut
@@ -86,6 +87,11 @@ def _fan_out(campaign_id: int, on_batch: Callable[[FanOutResult], None] | None) 
             return result
         if on_batch:
             on_batch(result)
+        if shutdown.requested():
+            # Free for the next fan-out the clock queues (within a minute), which goes on from here.
+            Campaign.objects.filter(pk=campaign_id).update(fanout_heartbeat_at=None)
+            log.warning("campaign %s: fan-out stopped at a batch's end because the worker is stopping", campaign_id)
+            return result
 
     Campaign.objects.filter(pk=campaign_id).update(
         recipients_count=result.recipients,

@@ -26,6 +26,7 @@ from imports.rows import ParsedContact, RowConverter, RowError
 from imports.signals import import_finished
 from imports.upload import UPLOAD_PREFIX, StreamedUpload, upload_dir
 from imports.writers import delete_contacts, insert_contacts
+from inboxerr import shutdown
 from inboxerr.exceptions import Conflict, TooManyRequests
 from inboxerr.metrics import IMPORT_ROWS
 from inboxerr.parallel import ordered_map
@@ -127,14 +128,26 @@ class _Cancelled(Exception):
     pass
 
 
+class _Stopping(Exception):
+    """The worker is stopping (inboxerr.shutdown): leave the job as a dead worker would."""
+
+
 def import_run(*, job_id: int, on_batch: Callable[[Progress], None] | None = None) -> ImportJob | None:
     """Parse a job's file into contacts. Safe to run twice: only the run that claims the job works on it."""
     job = _claim(job_id)
     if job is None:
         _remove_file_of_finished(job_id)
         return None
+    stopped = False
     try:
         _parse_into_contacts(job, on_batch)
+    except _Stopping:
+        # Left as a dead worker leaves it, file and all, but with its heartbeat stale at once: the
+        # watchdog's next run starts it again from the first row, on whichever worker is up.
+        stopped = True
+        stale = timezone.now() - timedelta(seconds=settings.IMPORT_STALL_SECONDS + 1)
+        ImportJob.objects.filter(pk=job.pk, status=PROCESSING).update(heartbeat_at=stale)
+        log.warning("import %s: stopped at a batch's end because the worker is stopping", job.pk)
     except ImportFileError as exc:
         _finish_failed(job, exc.message)
     except _Cancelled:
@@ -144,10 +157,11 @@ def import_run(*, job_id: int, on_batch: Callable[[Progress], None] | None = Non
         _finish_failed(job, "An internal error stopped the import. It has been logged; please try again.")
         raise
     finally:
-        _remove_file(job)
-        job.refresh_from_db()
-        _announce_finished(job)
-    return job
+        if not stopped:
+            _remove_file(job)
+            job.refresh_from_db()
+            _announce_finished(job)
+    return None if stopped else job
 
 
 def _claim(job_id: int) -> ImportJob | None:
@@ -202,6 +216,8 @@ def _parse_into_contacts(job: ImportJob, on_batch: Callable[[Progress], None] | 
         _import_batch(job, batch, progress)
         if on_batch:
             on_batch(progress)
+        if shutdown.requested():
+            raise _Stopping
 
     if progress.total == 0:
         raise ImportFileError("The file has a header but no data rows.")

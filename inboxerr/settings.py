@@ -49,10 +49,11 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Before django_q: its `qcluster` command is ours (inboxerr/management/commands/qcluster.py).
+    "inboxerr",
     "django_q",
     "axes",
     "csp",
-    "inboxerr",
     "templates.apps.TemplatesConfig",
     "imports",
     "campaigns",

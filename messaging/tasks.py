@@ -29,8 +29,8 @@ def dispatch() -> dict[str, Any]:
             return {"stopped": "all dispatcher slots taken"}
         recruit = _recruit_another_dispatcher if slots_enforced() else None
         report = dispatcher.dispatch(on_full_batch=recruit)
-    if report.stopped == dispatcher.StopReason.TIME:
-        kick_dispatcher()
+    if report.stopped in (dispatcher.StopReason.TIME, dispatcher.StopReason.SHUTDOWN):
+        kick_dispatcher()  # more may be due: another run (on another node, or after a restart) goes on
     return {"slot": slot, **{key: value for key, value in asdict(report).items() if key != "durations"}}
 
 

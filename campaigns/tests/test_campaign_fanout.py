@@ -152,3 +152,24 @@ def test_the_text_is_frozen_when_the_campaign_starts(user, contacts_import):
     campaign_fan_out(campaign_id=campaign.pk)
 
     assert set(Message.objects.values_list("content", flat=True)) == {"Old Person 0", "Old Person 1", "Old Person 2"}
+
+
+def test_a_fan_out_asked_to_stop_ends_after_its_batch_and_frees_the_campaign(user, contacts_import, monkeypatch):
+    from inboxerr import shutdown
+
+    campaign = running(user, contacts_import, message_content="Hi")
+    monkeypatch.setattr(fanout, "BATCH_SIZE", 2)
+    monkeypatch.setattr(shutdown, "requested", lambda: True)
+
+    result = campaign_fan_out(campaign_id=campaign.pk)
+
+    campaign.refresh_from_db()
+    assert (result.queued, Message.objects.filter(campaign=campaign).count()) == (2, 2)
+    assert (campaign.fanout_completed_at, campaign.fanout_heartbeat_at) == (None, None)
+
+    monkeypatch.setattr(shutdown, "requested", lambda: False)
+    campaign_fan_out(campaign_id=campaign.pk)  # the next one, on a worker that is not stopping
+
+    campaign.refresh_from_db()
+    assert Message.objects.filter(campaign=campaign).count() == 3
+    assert campaign.fanout_completed_at

@@ -315,3 +315,25 @@ def test_a_cancelled_job_is_announced_too(user, announced, django_capture_on_com
         services.import_cancel(job=job)
 
     assert announced == [(job.pk, ImportJob.Status.CANCELLED)]
+
+
+def test_an_import_asked_to_stop_leaves_its_file_and_a_stale_heartbeat_for_the_watchdog(
+    user, tmp_path, settings, monkeypatch
+):
+    from pathlib import Path
+
+    from imports.upload import stage_local_file
+    from inboxerr import shutdown
+
+    source = tmp_path / "a.csv"
+    source.write_text(HEADER + rows(2 * services.BATCH_SIZE))
+    job = services.import_create(owner_id=user.pk, upload=stage_local_file(str(source)), enqueue=False)
+    monkeypatch.setattr(shutdown, "requested", lambda: True)
+
+    assert services.import_run(job_id=job.pk) is None
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.PROCESSING
+    assert job.total_rows == services.BATCH_SIZE  # one batch in, then it stopped
+    assert Path(job.file_path).exists()
+    assert services.import_requeue_stalled() == [job.pk]

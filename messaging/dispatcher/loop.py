@@ -17,6 +17,7 @@ from functools import partial
 
 from django.conf import settings
 
+from inboxerr import shutdown
 from inboxerr.metrics import DISPATCH_LOOP
 from messaging.backends import get_backend
 from messaging.backends.base import BaseBackend, GatewayAuthError, GatewayState, GatewayStatus, SendError
@@ -36,6 +37,7 @@ class StopReason(StrEnum):
     IDLE = "idle"  # nothing due
     TIME = "time"  # the run's time budget is spent; more may be due
     AUTH = "auth"  # the gateway refused our credentials
+    SHUTDOWN = "shutdown"  # the worker is stopping (inboxerr.shutdown); more may be due
 
 
 @dataclass
@@ -100,6 +102,8 @@ def dispatch(
 def _batches(run: _Run, batch_size: int, deadline: float, on_full_batch: Callable[[], None] | None) -> StopReason:
     report = run.report
     while time.monotonic() < deadline:
+        if shutdown.requested():  # between batches: everything claimed so far is recorded
+            return StopReason.SHUTDOWN
         started = time.monotonic()
         claimed = riding_out_db_outage(partial(claim_due, worker=run.worker, limit=batch_size))
         if not claimed:

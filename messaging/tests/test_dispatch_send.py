@@ -171,3 +171,15 @@ def test_a_number_that_opted_out_after_queuing_is_cancelled_not_sent(user, locme
     message.refresh_from_db()
     assert (message.status, message.error) == (S.CANCELLED, "opted_out")
     assert locmem_gateway.outbox == []
+
+
+def test_a_dispatch_asked_to_stop_ends_before_its_next_batch(user, monkeypatch):
+    from inboxerr import shutdown
+
+    MessageFactory.create_batch(3, owner=user)
+    monkeypatch.setattr(shutdown, "requested", lambda: True)
+
+    report = dispatcher.dispatch(worker="w", seconds=30)
+
+    assert (report.claimed, report.stopped) == (0, "shutdown")
+    assert Message.objects.filter(status=S.QUEUED).count() == 3
