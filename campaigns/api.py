@@ -30,6 +30,8 @@ CONFLICT = {409: OpenApiResponse(description="Illegal transition; details carry 
 
 
 class CampaignViewSet(StreamingUploadMixin, OwnedQuerysetMixin, viewsets.ModelViewSet):
+    """Your campaigns: one text sent to every contact of an import; start, pause, resume, cancel, follow."""
+
     queryset = Campaign.objects.select_related("import_job", "template")
     serializer_class = CampaignSerializer
     filterset_fields = ["status"]

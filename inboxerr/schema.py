@@ -44,8 +44,9 @@ class AutoSchema(openapi.AutoSchema):
         for status, response in responses.items():
             if status.startswith("4"):
                 content = response.setdefault("content", {})
-                # DRF renders an error with the renderer the request negotiated, so a CSV download's errors are CSV.
-                for media_type in self.map_renderers("media_type"):
+                # Errors Django answers before the view (a URL that matches nothing) are always JSON;
+                # DRF renders the view's own with the renderer the request negotiated (a CSV download's are CSV).
+                for media_type in ["application/json", *self.map_renderers("media_type")]:
                     schema = error_schema if media_type == "application/json" else {"type": "string"}
                     content.setdefault(media_type, {"schema": schema})
         operation["responses"] = dict(sorted(responses.items()))

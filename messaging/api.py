@@ -32,6 +32,8 @@ from messaging.services import Recipient
 
 
 class MessageViewSet(OwnedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    """Your messages, newest first; send one or a batch, cancel one still queued."""
+
     queryset = Message.objects.all()
     serializer_class = MessageSerializer
     pagination_class = IdCursorPagination
