@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
 from campaigns import selectors, services
-from campaigns.lifecycle import USER_ACTIONS, Action
+from campaigns.lifecycle import USER_ACTIONS, Action, illegal
 from campaigns.models import Campaign
 from inboxerr.admin import ModelAdmin
 from inboxerr.exceptions import InboxerrException
@@ -40,6 +40,7 @@ def _lifecycle_action(action: Action) -> Callable[..., None]:
             modeladmin.message_user(request, f"{PAST[action]} {done} campaign(s).", messages.SUCCESS)
 
     act.__name__ = f"{PAST[action].lower()}_campaigns"
+    act.allowed_permissions = ("change",)  # type: ignore[attr-defined]
     act.short_description = f"{action.capitalize()} the selected campaigns"  # type: ignore[attr-defined]
     return act
 
@@ -57,6 +58,12 @@ class CampaignForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if self.instance.pk is not None:
+            # Read afresh: the owner may have started it since this page was opened.
+            status = Campaign.objects.filter(pk=self.instance.pk).values_list("status", flat=True).first()
+            if status != Campaign.Status.DRAFT:
+                self.add_error(None, illegal(str(status), Action.EDIT).message)
+                return cleaned
         owner = cleaned.get("owner") if self.instance.pk is None else self.instance.owner
         if owner is None or self.errors:
             return cleaned
@@ -113,12 +120,14 @@ class CampaignAdmin(ModelAdmin):
     actions = [_lifecycle_action(action) for action in USER_ACTIONS]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Campaign | None = None) -> list[str]:
-        # A campaign stays with its owner; once it leaves DRAFT, what it sends and to whom is settled.
-        if obj is None:
-            return self.readonly_fields
-        if obj.status != Campaign.Status.DRAFT:
-            return [*self.readonly_fields, "owner", *EDITABLE]
-        return [*self.readonly_fields, "owner"]
+        # A campaign stays with its owner.
+        return self.readonly_fields if obj is None else [*self.readonly_fields, "owner"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Campaign | None = None) -> bool:
+        # Once out of DRAFT, what a campaign sends and to whom is settled: its page is for reading.
+        if obj is not None and obj.status != Campaign.Status.DRAFT:
+            return False
+        return super().has_change_permission(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Campaign, form: forms.ModelForm, change: bool) -> None:
         """Through the services the API calls, so the admin can write nothing the API would refuse."""

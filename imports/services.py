@@ -143,11 +143,18 @@ def import_run(*, job_id: int, on_batch: Callable[[Progress], None] | None = Non
         _parse_into_contacts(job, on_batch)
     except _Stopping:
         # Left as a dead worker leaves it, file and all, but with its heartbeat stale at once: the
-        # watchdog's next run starts it again from the first row, on whichever worker is up.
-        stopped = True
+        # watchdog's next run starts it again from the first row, on whichever worker is up. A stop
+        # asked for is no crash, so it does not use up one of the job's attempts.
         stale = timezone.now() - timedelta(seconds=settings.IMPORT_STALL_SECONDS + 1)
-        ImportJob.objects.filter(pk=job.pk, status=PROCESSING).update(heartbeat_at=stale)
-        log.warning("import %s: stopped at a batch's end because the worker is stopping", job.pk)
+        stopped = bool(
+            ImportJob.objects.filter(pk=job.pk, status=PROCESSING).update(
+                heartbeat_at=stale, attempts=F("attempts") - 1
+            )
+        )
+        if stopped:
+            log.warning("import %s: stopped at a batch's end because the worker is stopping", job.pk)
+        else:  # cancelled meanwhile: ends as a cancel does
+            _drop_contacts(job)
     except ImportFileError as exc:
         _finish_failed(job, exc.message)
     except _Cancelled:

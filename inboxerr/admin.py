@@ -29,16 +29,36 @@ class CheckedChangeList(ChangeList):
         for key, values in request.GET.lists():
             if DATE_PARTS & set(key.split(LOOKUP_SEP)):
                 for value in ",".join(values).split(","):
-                    if not value.strip().lstrip("-").isdigit() or abs(int(value)) > LARGEST_DATE_PART:
+                    if not _small_whole_number(value):
                         raise IncorrectLookupParameters(f"{key}={value[:20]!r} is not a date part.")
         return super().get_filters(request)
 
 
-class ModelAdmin(admin.ModelAdmin):
-    """Every admin page of ours: the admin's own, with the checks above."""
+def _small_whole_number(value: str) -> bool:
+    try:
+        return abs(int(value)) <= LARGEST_DATE_PART
+    except ValueError:  # "0x10", "²": not a number int() reads
+        return False
+
+
+class CheckedLookups:
+    """Admin pages whose changelist is CheckedChangeList."""
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return CheckedChangeList
+
+
+class ModelAdmin(CheckedLookups, admin.ModelAdmin):
+    """Every admin page of ours: the admin's own, with the checks above."""
+
+
+def check_every_changelist(site: admin.AdminSite) -> None:
+    """Give every page on `site`, other apps' too (users, the task queue), the checked changelist."""
+    for model, model_admin in list(site._registry.items()):
+        if not isinstance(model_admin, CheckedLookups):
+            checked = type(type(model_admin).__name__, (CheckedLookups, type(model_admin)), {})
+            site.unregister(model)
+            site.register(model, checked)
 
 
 class CappedCountPaginator(Paginator):

@@ -8,10 +8,15 @@ class InboxerrConfig(AppConfig):
     verbose_name = "Inboxerr"
 
     def ready(self) -> None:
+        from django.contrib import admin
         from django.contrib.auth import get_user_model
         from django.db.models.signals import post_save, pre_save
 
         from inboxerr import checks, tokens  # noqa: F401  (checks registers them)
+        from inboxerr.admin import check_every_changelist
+
+        # Every app's admin module is loaded by now (django.contrib.admin, listed first, loads them).
+        check_every_changelist(admin.site)
 
         user = get_user_model()
         pre_save.connect(tokens.remember_credentials, sender=user, dispatch_uid="inboxerr.tokens.before")

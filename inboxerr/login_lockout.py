@@ -146,7 +146,7 @@ class LockoutBackend(AxesStandaloneBackend, ModelBackend):
         if not settings.LOGIN_THROTTLE_FAILURES:
             return ModelBackend.authenticate(self, request, username=username, password=password, **kwargs)
         if request is None:
-            return None  # a login nobody can be traced to is not checked at all
+            return None  # refused: with no request there is no address to count the try against
         credentials = get_credentials(username)
         # PermissionDenied makes authenticate() stop here, before any password hashing.
         if login_is_locked(request=request, username=username) or not _handler().count_try(request, credentials):

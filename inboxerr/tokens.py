@@ -4,12 +4,13 @@ deactivated; each shows when it was last used."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from knox.models import AuthToken
@@ -49,7 +50,9 @@ def tokens_end(*, user_id: int) -> int:
 def note_use(token: AuthToken) -> None:
     """Record that `token` authenticated a request now, at most once a minute."""
     if cache.add(f"token-use:{token.digest[:32]}", 1, timeout=USE_RESOLUTION_SECONDS):
-        TokenUse.objects.update_or_create(token_id=token.digest, defaults={"last_used_at": timezone.now()})
+        # A token ended by another request since this one read it: nothing to note.
+        with contextlib.suppress(IntegrityError), transaction.atomic():
+            TokenUse.objects.update_or_create(token_id=token.digest, defaults={"last_used_at": timezone.now()})
 
 
 # --- A changed password or a deactivated account ends the tokens ---------------------------------
@@ -57,14 +60,21 @@ def note_use(token: AuthToken) -> None:
 # forms, `manage.py changepassword`, `create_api_user --reset-password` and user code all save the user.
 
 
-def remember_credentials(sender: Any, instance: Any, **kwargs: Any) -> None:
+def remember_credentials(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
     """pre_save of the user: note whether this save changes the password or deactivates the account."""
     if instance.pk is None:
         return
     before = type(instance)._default_manager.filter(pk=instance.pk).values("password", "is_active").first()
     instance._ends_tokens = bool(before) and (
-        before["password"] != instance.password or (before["is_active"] and not instance.is_active)
+        (before["password"] != instance.password and not _rehash(instance, update_fields))
+        or (before["is_active"] and not instance.is_active)
     )
+
+
+def _rehash(instance: Any, update_fields: Any) -> bool:
+    """The same password stored again under newer hasher settings: a login re-hashes it (check_password
+    saves only the password, and has forgotten the raw one, which set_password keeps until the save)."""
+    return update_fields is not None and set(update_fields) == {"password"} and instance._password is None
 
 
 def end_tokens_after_credentials_change(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:

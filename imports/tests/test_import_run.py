@@ -337,3 +337,43 @@ def test_an_import_asked_to_stop_leaves_its_file_and_a_stale_heartbeat_for_the_w
     assert job.total_rows == services.BATCH_SIZE  # one batch in, then it stopped
     assert Path(job.file_path).exists()
     assert services.import_requeue_stalled() == [job.pk]
+
+
+def test_a_stop_asked_for_does_not_use_up_one_of_the_jobs_attempts(user, tmp_path, monkeypatch):
+    from imports.upload import stage_local_file
+    from inboxerr import shutdown
+
+    source = tmp_path / "a.csv"
+    source.write_text(HEADER + rows(2 * services.BATCH_SIZE))
+    job = services.import_create(owner_id=user.pk, upload=stage_local_file(str(source)), enqueue=False)
+    monkeypatch.setattr(shutdown, "requested", lambda: True)
+
+    services.import_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.attempts == 0
+
+
+def test_a_cancel_that_lands_as_the_worker_stops_ends_the_job_as_a_cancel(user, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from imports.upload import stage_local_file
+    from inboxerr import shutdown
+
+    source = tmp_path / "a.csv"
+    source.write_text(HEADER + rows(2 * services.BATCH_SIZE))
+    job = services.import_create(owner_id=user.pk, upload=stage_local_file(str(source)), enqueue=False)
+    staged = Path(job.file_path)
+
+    def cancelled_and_stopping() -> bool:
+        services.import_cancel(job=ImportJob.objects.get(pk=job.pk))  # the user, between two batches
+        return True
+
+    monkeypatch.setattr(shutdown, "requested", cancelled_and_stopping)
+
+    services.import_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.CANCELLED
+    assert not Contact.objects.filter(import_job=job).exists()
+    assert not staged.exists()

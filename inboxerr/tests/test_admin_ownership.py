@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.forms import ModelChoiceField
 from django.test import RequestFactory
 
+from campaigns.admin import CampaignForm
 from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory
 from imports.models import Contact
@@ -161,3 +162,31 @@ def test_a_contact_belongs_to_whoever_owns_its_import(staff_client, other_user):
 
     assert response.status_code == 302
     assert Contact.objects.get().owner == other_user
+
+
+def test_a_campaign_out_of_draft_is_read_only_and_a_post_changes_nothing(staff_client, user):
+    campaign = CampaignFactory(owner=user, status=Campaign.Status.RUNNING, import_job__column_mapping=COLUMNS)
+    url = f"/admin/campaigns/campaign/{campaign.pk}/change/"
+
+    page = staff_client.get(url)
+    posted = staff_client.post(url, campaign_data(user, name="Renamed", message_content="Hi"))
+
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+    assert posted.status_code == 403
+    campaign.refresh_from_db()
+    assert campaign.name != "Renamed"
+
+
+def test_a_draft_started_while_its_page_was_open_is_not_edited(staff_client, user):
+    campaign = CampaignFactory(owner=user, import_job__column_mapping=COLUMNS, message_content="Hi {{ name }}")
+    url = f"/admin/campaigns/campaign/{campaign.pk}/change/"
+    form = CampaignForm(
+        data=campaign_data(user, name="Renamed", message_content="Hi", import_job=campaign.import_job_id),
+        instance=campaign,
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.RUNNING)
+
+    assert not form.is_valid()
+    assert "A RUNNING campaign cannot edit." in str(form.errors)
+    assert staff_client.get(url).status_code == 200

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -159,3 +160,24 @@ def test_create_api_user_with_a_new_password_ends_the_old_tokens_and_keeps_the_n
 
     assert [works(token) for token in tokens] == [False, False, False]
     assert works(new)
+
+
+class FastPBKDF2(PBKDF2PasswordHasher):
+    """A newer hasher for the test (one iteration, so the test stays fast)."""
+
+    iterations = 1
+
+
+def test_a_password_re_hashed_at_login_keeps_the_users_tokens(user, tokens, settings):
+    # Stored with the test hasher; then the deployment prefers another, so the next login re-hashes it.
+    user.set_password(PASSWORD)
+    user.save()
+    kept = [token_create(user_id=user.pk)[1] for _ in range(2)]
+    settings.PASSWORD_HASHERS = [f"{__name__}.FastPBKDF2", "django.contrib.auth.hashers.MD5PasswordHasher"]
+
+    response = APIClient().post("/api/v1/auth/token", {"username": user.username, "password": PASSWORD})
+
+    user.refresh_from_db()
+    assert response.status_code == 201
+    assert user.password.startswith("pbkdf2_sha256$1$")  # it was re-hashed
+    assert all(works(token) for token in kept)

@@ -102,15 +102,17 @@ def renew_leases(chunk: list[Claimed], worker: str) -> list[Claimed]:
     return [c for c in chunk if c.id in still_mine]
 
 
-def release(claims: list[Claimed], worker: str) -> None:
-    """Back to QUEUED without counting the attempt (it never reached the gateway), after the auth pause."""
+def release(claims: list[Claimed], worker: str, *, after: float | None = None) -> None:
+    """Back to QUEUED without counting the attempt (it never reached the gateway), due again `after`
+    seconds from now (by default once the pause after a refusal of our credentials is over)."""
     if claims:
         now = timezone.now()
+        delay = settings.SMS_AUTH_RETRY_SECONDS if after is None else after
         held_by(worker, [c.id for c in claims]).update(
             status=Status.QUEUED,
             attempts=F("attempts") - 1,
             lease_expires_at=None,
-            next_attempt_at=now + timedelta(seconds=settings.SMS_AUTH_RETRY_SECONDS),
+            next_attempt_at=now + timedelta(seconds=delay),
             updated_at=now,
         )
 

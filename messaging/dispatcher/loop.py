@@ -131,6 +131,9 @@ def _process(claimed: list[Claimed], run: _Run) -> bool:
             release(to_send, run.worker)
             return False
     for chunk, rest in within_rate_limit(to_send, run.limiter):
+        if shutdown.requested():  # the rate limit held us up; what is not sent yet goes back, due at once
+            release([*chunk, *rest], run.worker, after=0)
+            return True
         # Renew the leases right before sending, and send only what this worker still holds: a lease
         # that ran out while waiting (rate limit, slow checks) may belong to another worker by now.
         chunk = riding_out_db_outage(partial(renew_leases, chunk, run.worker))

@@ -183,3 +183,21 @@ def test_a_dispatch_asked_to_stop_ends_before_its_next_batch(user, monkeypatch):
 
     assert (report.claimed, report.stopped) == (0, "shutdown")
     assert Message.objects.filter(status=S.QUEUED).count() == 3
+
+
+def test_a_stop_asked_for_while_the_rate_limit_holds_a_batch_back_releases_the_rest_at_once(
+    user, settings, monkeypatch
+):
+    from inboxerr import shutdown
+
+    settings.SMS_RATE_LIMIT = 1000  # a window of 1,000: the batch goes out as one chunk, then the stop is seen
+    MessageFactory.create_batch(3, owner=user)
+    answers = iter([False, True])  # between batches: go on; before the chunk is sent: stop
+    monkeypatch.setattr(shutdown, "requested", lambda: next(answers, True))
+
+    report = dispatcher.dispatch(worker="w", seconds=30)
+
+    assert (report.claimed, report.sent) == (3, 0)
+    for message in Message.objects.all():
+        assert (message.status, message.attempts) == (S.QUEUED, 0)
+        assert message.next_attempt_at <= timezone.now()
