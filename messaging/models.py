@@ -248,3 +248,33 @@ class GatewayHealth(models.Model):
 
     def __str__(self) -> str:
         return self.backend
+
+
+class TallyKind(models.TextChoices):
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    OPTED_OUT = "opted_out", "opted out"
+
+
+class Tally(models.Model):
+    """How many messages were sent, delivered or failed (and numbers opted out) in one hour, for the
+    dashboard: counting a table of millions of messages by time would not stay fast.
+
+    Writers add to one of SHARDS rows per hour and kind, picked at random, so dispatchers and
+    webhooks do not all queue on one row's lock; readers add the shards up.
+    """
+
+    Kind = TallyKind
+    SHARDS = 8
+
+    hour = models.DateTimeField(help_text="The hour's start, UTC.")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    shard = models.PositiveSmallIntegerField(default=0)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hour", "kind", "shard"], name="tally_one_row_per_shard")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.hour:%Y-%m-%d %H:00}: {self.count}"

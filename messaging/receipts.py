@@ -20,8 +20,9 @@ from django.utils import timezone
 from imports.phones import InvalidPhone, normalise_phone
 from inboxerr.metrics import MESSAGES, WEBHOOK_EVENTS
 from messaging.backends.base import WebhookEvent
-from messaging.models import EventKind, EventSource, Message, MessageEvent, MessageStatus, OptOut
+from messaging.models import EventKind, EventSource, Message, MessageEvent, MessageStatus, OptOut, TallyKind
 from messaging.services import opt_out_add
+from messaging.tallies import tally
 
 log = logging.getLogger(__name__)
 Status = Message.Status
@@ -39,6 +40,7 @@ TARGET: dict[str, MessageStatus] = {
     EventKind.DELIVERED: Status.DELIVERED,
     EventKind.FAILED: Status.FAILED,
 }
+TALLIED = {Status.DELIVERED: TallyKind.DELIVERED, Status.FAILED: TallyKind.FAILED}
 STAMP: dict[str, str] = {Status.SENT: "sent_at", Status.DELIVERED: "delivered_at", Status.FAILED: "failed_at"}
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "OPTOUT"})
 START_WORDS = frozenset({"START", "UNSTOP"})
@@ -123,10 +125,15 @@ def _advance(message: Message, target: MessageStatus, event: WebhookEvent, recor
         return Outcome(Result.LATE, str(message.pk))
     now = timezone.now()
     when = event.occurred_at or now
+    counted_as_sent = message.status not in (Status.QUEUED, Status.SENDING)  # the dispatcher tallied it
     message.status = target
     setattr(message, STAMP[target], when)
     if target == Status.DELIVERED and message.sent_at is None:
         message.sent_at = when  # it was sent, whether or not the `sent` receipt came first
+    if target in (Status.SENT, Status.DELIVERED) and not counted_as_sent:
+        tally(TallyKind.SENT, at=when)
+    if target in TALLIED:
+        tally(TALLIED[target], at=when)
     if target == Status.FAILED:
         message.error = event.error or "The gateway reported a failure."
     message.lease_expires_at = None

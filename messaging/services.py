@@ -19,7 +19,8 @@ from imports.phones import InvalidPhone, normalise_phone
 from inboxerr.bulk import insert_ignoring_conflicts
 from inboxerr.exceptions import Conflict, InboxerrException, Unprocessable
 from inboxerr.ids import uuid7
-from messaging.models import EventKind, EventSource, Message, MessageEvent, OptOut, TaskRecord
+from messaging.models import EventKind, EventSource, Message, MessageEvent, OptOut, TallyKind, TaskRecord
+from messaging.tallies import tally
 from messaging.tasks import kick_dispatcher
 from templates.limits import TooManyParts, check_literal_text, max_parts, within_limit
 from templates.models import MessageTemplate
@@ -197,9 +198,11 @@ def task_status(task: TaskRecord) -> dict[str, Any]:
 def opt_out_add(*, owner_id: int, phone: str, source: EventSource = EventSource.API, keyword: str = "") -> OptOut:
     """Opt a number out (idempotent); the owner's QUEUED messages to it are cancelled, reason `opted_out`."""
     with transaction.atomic():
-        opt_out, _ = OptOut.objects.get_or_create(
+        opt_out, created = OptOut.objects.get_or_create(
             owner_id=owner_id, phone=phone, defaults={"source": source, "keyword": keyword}
         )
+        if created:
+            tally(TallyKind.OPTED_OUT)
         waiting = Message.objects.filter(owner_id=owner_id, phone=phone, status=Status.QUEUED)
         cancelled = list(waiting.values_list("id", flat=True))
         waiting.filter(id__in=cancelled).update(status=Status.CANCELLED, error="opted_out", updated_at=timezone.now())

@@ -21,10 +21,17 @@ from inboxerr.metrics import MESSAGES
 from messaging.backends.base import BaseBackend, GatewayAuthError, SendResult
 from messaging.dispatcher import gateway_health
 from messaging.dispatcher.claims import Claimed, held_by, release
-from messaging.models import EventKind, EventSource, MessageEvent, MessageStatus
+from messaging.models import EventKind, EventSource, MessageEvent, MessageStatus, TallyKind
+from messaging.tallies import tally
 
 Status = MessageStatus
 STAMPS = {Status.SENT: "sent_at", Status.DELIVERED: "delivered_at", Status.FAILED: "failed_at"}
+# What a final status found for a message adds to the dashboard's counts (a delivered message was sent).
+TALLIED = {
+    Status.SENT: (TallyKind.SENT,),
+    Status.DELIVERED: (TallyKind.SENT, TallyKind.DELIVERED),
+    Status.FAILED: (TallyKind.FAILED,),
+}
 
 
 class Retry(StrEnum):
@@ -95,6 +102,7 @@ def _mark_sent(accepted: list[SendResult], *, backend: BaseBackend, worker: str,
             for i in still_mine
         ]
     )
+    tally(TallyKind.SENT, len(still_mine), at=now)
     return len(still_mine)
 
 
@@ -149,3 +157,5 @@ def finish(
             message_id=claim.id, source=EventSource.DISPATCHER, kind=kind, status=status, detail=error
         )
         MESSAGES.labels(status.lower()).inc()
+        for counted in TALLIED.get(status, ()):
+            tally(counted, at=now)
