@@ -90,6 +90,7 @@ admin.site.unregister(AuthToken)
 
 @admin.register(AuthToken)
 class ApiTokenAdmin(ModelAdmin):
+    operations = True  # listed under Operations (inboxerr.admin_site)
     list_display = ["user", "token_key", "created", "last_used", "expiry"]
     list_select_related = ["user", "use"]
     search_fields = ["user__username", "token_key"]

@@ -38,7 +38,7 @@ PROMETHEUS_MULTIPROC_DIR = os.environ.setdefault(
 os.makedirs(PROMETHEUS_MULTIPROC_DIR, exist_ok=True)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "inboxerr.apps.InboxerrAdminConfig",  # django.contrib.admin, with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

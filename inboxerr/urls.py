@@ -2,7 +2,10 @@
 
 from django.contrib import admin
 from django.contrib.auth.views import LoginView
+from django.http import HttpRequest, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from campaigns.api import CampaignViewSet
@@ -17,6 +20,13 @@ from templates.api import MessageTemplateViewSet
 
 admin.site.login_form = LockoutAdminAuthenticationForm
 
+
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """Browsers ask every site for /favicon.ico. Its static name is read per request: with hashed names
+    it is known only once collectstatic has run, which must not stop the URL map from loading."""
+    return HttpResponsePermanentRedirect(static("inboxerr/favicon.svg"))
+
+
 router = OptionalSlashRouter()
 router.register("templates", MessageTemplateViewSet, basename="template")
 router.register("imports", ImportJobViewSet, basename="import")
@@ -27,6 +37,8 @@ router.register("opt-outs", OptOutViewSet, basename="opt-out")
 router.register("auth/tokens", TokenViewSet, basename="auth-token")
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),  # staff start at the dashboard
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token", TokenCreateView.as_view(), name="auth-token"),
     path("api/v1/auth/me", MeView.as_view(), name="auth-me"),

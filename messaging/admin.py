@@ -82,6 +82,7 @@ class MessageEventAdmin(HistoryAdminMixin, LargeTableAdminMixin, ModelAdmin):
 
 @admin.register(TaskRecord)
 class TaskRecordAdmin(HistoryAdminMixin, ModelAdmin):
+    operations = True  # listed under Operations (inboxerr.admin_site)
     list_display = ["id", "kind", "owner", "status", "total", "created_at", "finished_at"]
     list_filter = ["kind", "status", "created_at"]
     list_select_related = ["owner"]
@@ -100,5 +101,7 @@ class OptOutAdmin(ModelAdmin):
 @admin.register(GatewayHealth)
 class GatewayHealthAdmin(ModelAdmin):
     """Clearing auth_failed_at here resumes sending before SMS_AUTH_RETRY_SECONDS is up."""
+
+    operations = True
 
     list_display = ["backend", "auth_failed_at", "detail", "updated_at"]

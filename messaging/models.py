@@ -125,6 +125,8 @@ class Message(models.Model):
             # A campaign's current send rate: its messages sent in the last minute.
             models.Index(fields=["campaign", "sent_at"], name="message_campaign_sent_idx"),
             models.Index(fields=["owner", "-id"], name="message_owner_id_idx"),
+            # The dashboard's latest failures: the newest few, however many have failed.
+            models.Index(fields=["-failed_at"], condition=Q(status="FAILED"), name="message_failed_idx"),
             models.Index(fields=["phone"], name="message_phone_idx"),
             # Twilio answers with its own SID; receipts are matched on it.
             models.Index(

@@ -56,7 +56,7 @@ def log_in_to_the_admin(page: Page, username: str) -> None:
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
-    expect(page.get_by_text("Site administration")).to_be_visible()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
 
 def test_swagger_ui_renders_the_api_under_the_policy(page):
