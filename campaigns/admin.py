@@ -5,11 +5,15 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpRequest
-from django.utils.html import format_html, format_html_join
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
-from campaigns import selectors, services
-from campaigns.lifecycle import USER_ACTIONS, Action, illegal
+from campaigns import admin_display, selectors, services
+from campaigns.lifecycle import USER_ACTIONS, Action, available_actions, can, illegal
 from campaigns.models import Campaign
 from inboxerr.admin import ModelAdmin
 from inboxerr.exceptions import InboxerrException
@@ -23,19 +27,14 @@ SERVICES: dict[Action, Callable[..., Campaign]] = {
     Action.CANCEL: services.campaign_cancel,
 }
 PAST = {Action.START: "Started", Action.PAUSE: "Paused", Action.RESUME: "Resumed", Action.CANCEL: "Cancelled"}
+REFRESH_SECONDS = 5
 
 
 def _lifecycle_action(action: Action) -> Callable[..., None]:
     """An admin action calling the same service as the API, one campaign at a time."""
 
     def act(modeladmin, request, queryset):
-        done = 0
-        for campaign in queryset:
-            try:
-                SERVICES[action](campaign=campaign)
-                done += 1
-            except InboxerrException as exc:
-                modeladmin.message_user(request, f"{campaign}: {exc.message}", messages.ERROR)
+        done = sum(modeladmin.run_action(request, campaign, action) for campaign in queryset)
         if done:
             modeladmin.message_user(request, f"{PAST[action]} {done} campaign(s).", messages.SUCCESS)
 
@@ -107,6 +106,7 @@ class CampaignAdmin(ModelAdmin):
         "fanout_completed_at",
         "progress",
         "breakdown",
+        "before_start",
         "failure_reason",
         "recipients_count",
         "skipped_opted_out",
@@ -118,6 +118,71 @@ class CampaignAdmin(ModelAdmin):
         "updated_at",
     ]
     actions = [_lifecycle_action(action) for action in USER_ACTIONS]
+    change_form_template = "admin/campaigns/campaign/change_form.html"
+
+    def get_urls(self) -> list[Any]:
+        route = path(
+            "<path:object_id>/lifecycle/<str:action>/",
+            self.admin_site.admin_view(self.lifecycle_view),
+            name="campaigns_campaign_lifecycle",
+        )
+        return [route, *super().get_urls()]
+
+    def may_act(self, request: HttpRequest) -> bool:
+        """Start, pause, resume and cancel need permission to change campaigns (any campaign's, not this one's:
+        a campaign out of DRAFT is read-only, and still paused, resumed and cancelled)."""
+        return super().has_change_permission(request)
+
+    def run_action(self, request: HttpRequest, campaign: Campaign, action: Action) -> bool:
+        """The API's service for `action`, recorded in the campaign's History; a refusal is shown, not raised."""
+        try:
+            SERVICES[action](campaign=campaign)
+        except InboxerrException as exc:
+            self.message_user(request, f"{campaign}: {exc.message}", messages.ERROR)
+            return False
+        self.log_change(request, campaign, PAST[action])
+        return True
+
+    def lifecycle_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
+        """A button on the campaign's page. Cancel asks first (GET shows what it will stop); the rest act on POST."""
+        campaign = self.get_object(request, unquote(object_id))
+        if campaign is None:
+            raise Http404(f"No campaign with id {object_id}.")
+        if action not in USER_ACTIONS or not self.may_act(request):
+            raise PermissionDenied
+        chosen = Action(action)
+        if request.method == "GET" and chosen == Action.CANCEL:
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": f"Cancel {campaign.name}?",
+                "campaign": campaign,
+                "stats": selectors.campaign_stats(campaign=campaign),
+            }
+            request.current_app = self.admin_site.name
+            return TemplateResponse(request, "admin/campaigns/campaign/confirm_cancel.html", context)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if self.run_action(request, campaign, chosen):
+            self.message_user(request, f"{PAST[chosen]} {campaign.name}.", messages.SUCCESS)
+        return redirect(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["lifecycle_actions"] = available_actions(obj.status) if self.may_act(request) else []
+            # Read-only while it runs, so reloading loses nothing.
+            context["refresh_seconds"] = REFRESH_SECONDS if obj.status == Campaign.Status.RUNNING else None
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Campaign | None = None) -> list[Any]:
+        if obj is None:
+            return [(None, {"fields": ["owner", *EDITABLE]})]
+        what = (None, {"fields": ["name", "owner", "status", *EDITABLE[1:], "failure_reason"]})
+        if obj.status in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
+            return [what, ("Before you start", {"fields": ["before_start"]})]
+        sending = ("Sending", {"fields": ["progress", "breakdown", "started_at", "completed_at"]})
+        return [sending, what, ("Recorded", {"fields": ["frozen_content", "recipients_count", "created_at"],
+                                             "classes": ["collapse"]})]  # fmt: skip
 
     def get_readonly_fields(self, request: HttpRequest, obj: Campaign | None = None) -> list[str]:
         # A campaign stays with its owner.
@@ -128,6 +193,22 @@ class CampaignAdmin(ModelAdmin):
         if obj is not None and obj.status != Campaign.Status.DRAFT:
             return False
         return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Campaign | None = None) -> bool:
+        # Only a draft goes (the lifecycle's DELETE); a campaign that sent anything is its messages' record.
+        if obj is not None and not can(obj.status, Action.DELETE):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: Campaign) -> None:
+        services.campaign_delete(campaign=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for campaign in queryset:
+            try:
+                services.campaign_delete(campaign=campaign)
+            except InboxerrException as exc:
+                self.message_user(request, f"{campaign}: {exc.message}", messages.ERROR)
 
     def save_model(self, request: HttpRequest, obj: Campaign, form: forms.ModelForm, change: bool) -> None:
         """Through the services the API calls, so the admin can write nothing the API would refuse."""
@@ -143,23 +224,20 @@ class CampaignAdmin(ModelAdmin):
 
     @admin.display(description="Progress")
     def progress(self, campaign: Campaign) -> str:
-        if not campaign.pk:
-            return "-"
-        stats = selectors.campaign_stats(campaign=campaign)
-        return format_html(
-            '<progress max="100" value="{}" style="width: 20em"></progress> {}% of {} messages, {}/s',
-            stats["progress_percent"],
-            stats["progress_percent"],
-            f"{stats['messages']:,}",
-            stats["send_rate_per_second"],
-        )
+        return admin_display.progress(self._stats(campaign)) if campaign.pk else "-"
 
     @admin.display(description="Messages by status")
     def breakdown(self, campaign: Campaign) -> str:
-        if not campaign.pk:
-            return "-"
-        stats = selectors.campaign_stats(campaign=campaign)
-        rows = format_html_join(
-            "", "<tr><td>{}</td><td>{}</td></tr>", ((s, f"{n:,}") for s, n in stats["by_status"].items())
-        )
-        return format_html("<table><tbody>{}</tbody></table>", rows)
+        return admin_display.breakdown(campaign, self._stats(campaign)) if campaign.pk else "-"
+
+    @admin.display(description="What it will send")
+    def before_start(self, campaign: Campaign) -> str:
+        return admin_display.before_start(campaign) if campaign.pk else "-"
+
+    def _stats(self, campaign: Campaign) -> dict[str, Any]:
+        # Read once per page: progress and breakdown show the same figures.
+        cached: dict[str, Any] | None = getattr(campaign, "_admin_stats", None)
+        if cached is None:
+            cached = selectors.campaign_stats(campaign=campaign)
+            campaign._admin_stats = cached  # type: ignore[attr-defined]
+        return cached

@@ -114,7 +114,10 @@ class CampaignStatsSerializer(serializers.Serializer):
     by_status = serializers.DictField(child=serializers.IntegerField())
     total_parts = serializers.IntegerField()
     progress_percent = serializers.FloatField()
-    send_rate_per_second = serializers.FloatField()
+    send_rate_per_second = serializers.FloatField(
+        help_text="Messages sent per second over the last send_rate_window_seconds (0 unless RUNNING)."
+    )
+    send_rate_window_seconds = serializers.IntegerField()
     estimated_completion_at = serializers.DateTimeField(allow_null=True)
     recipients = serializers.IntegerField()
     skipped_opted_out = serializers.IntegerField()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import AdminForm
 from django.contrib.admin.utils import unquote
@@ -13,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from imports import services
+from imports.admin_phones import PhoneSearchMixin, phone_from_form
 from imports.admin_views import ImportUploadForm, import_from_form, progress_line, row_errors_table
 from imports.models import Contact, ImportJob
 from imports.upload import CSVUploadHandler, streaming_upload
@@ -147,8 +149,23 @@ class ImportJobAdmin(ModelAdmin):
         return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[job.pk])
 
 
+class ContactForm(forms.ModelForm):
+    """The phone as typed, read in the contact's import's region (as its file was)."""
+
+    phone = forms.CharField(max_length=64, help_text="Any format; national numbers in the import's region.")
+
+    class Meta:
+        model = Contact
+        fields = ["import_job", "phone", "name", "variables", "row_number"]
+
+    def clean_phone(self) -> str:
+        job = self.cleaned_data.get("import_job")
+        return phone_from_form(self.cleaned_data["phone"], job.default_region if job else "")
+
+
 @admin.register(Contact)
-class ContactAdmin(LargeTableAdminMixin, ModelAdmin):
+class ContactAdmin(PhoneSearchMixin, LargeTableAdminMixin, ModelAdmin):
+    form = ContactForm
     list_display = ["phone", "name", "import_job", "owner", "row_number"]
     search_fields = ["phone__exact", "name"]
     list_select_related = ["owner", "import_job"]

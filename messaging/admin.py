@@ -1,9 +1,11 @@
+from django import forms
 from django.contrib import admin, messages
 
-from inboxerr.admin import LargeTableAdminMixin, ModelAdmin
+from imports.admin_phones import PhoneField, PhoneSearchMixin
+from inboxerr.admin import LargeTableAdminMixin, ModelAdmin, chosen_only_filter
 from inboxerr.exceptions import Conflict
 from messaging import services
-from messaging.models import GatewayHealth, Message, MessageEvent, OptOut, TaskRecord
+from messaging.models import EventSource, GatewayHealth, Message, MessageEvent, OptOut, TaskRecord
 
 
 class MessageEventInline(admin.TabularInline):
@@ -32,9 +34,9 @@ class HistoryAdminMixin:
 
 
 @admin.register(Message)
-class MessageAdmin(HistoryAdminMixin, LargeTableAdminMixin, ModelAdmin):
+class MessageAdmin(PhoneSearchMixin, HistoryAdminMixin, LargeTableAdminMixin, ModelAdmin):
     list_display = ["id", "phone", "owner", "campaign", "status", "attempts", "parts_count", "created_at", "sent_at"]
-    list_filter = ["status", "created_at", "sent_at"]
+    list_filter = ["status", chosen_only_filter("campaign", "campaign"), "created_at", "sent_at"]
     # Case-sensitive exact matches only ("=" would be iexact): each is an index lookup.
     search_fields = ["phone__exact", "gateway_message_id__exact"]
     list_select_related = ["owner", "campaign"]
@@ -89,13 +91,36 @@ class TaskRecordAdmin(HistoryAdminMixin, ModelAdmin):
     raw_id_fields = ["owner"]
 
 
+class OptOutForm(forms.ModelForm):
+    phone = PhoneField()
+
+    class Meta:
+        model = OptOut
+        fields = ["owner", "phone"]
+
+
 @admin.register(OptOut)
-class OptOutAdmin(ModelAdmin):
+class OptOutAdmin(PhoneSearchMixin, ModelAdmin):
+    """Added here through the service the API calls (the owner's queued messages to the number are cancelled),
+    with "admin" as its source; removed here, the number is opted back in. Never edited."""
+
+    form = OptOutForm
     list_display = ["phone", "owner", "source", "keyword", "created_at"]
     list_filter = ["source", ("owner", admin.RelatedOnlyFieldListFilter), "created_at"]
     search_fields = ["phone__exact"]
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        saved = services.opt_out_add(owner_id=obj.owner_id, phone=obj.phone, source=EventSource.ADMIN)
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def delete_model(self, request, obj):
+        services.opt_out_remove(opt_out=obj)
 
 
 @admin.register(GatewayHealth)

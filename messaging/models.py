@@ -122,7 +122,7 @@ class Message(models.Model):
             models.Index(fields=["lease_expires_at"], condition=Q(status="SENDING"), name="message_lease_idx"),
             # A campaign's stats (counts and parts by status) read from the index alone, without the rows.
             models.Index(fields=["campaign", "status"], include=["parts_count"], name="message_campaign_status_idx"),
-            # A campaign's current send rate: its messages sent in the last minute.
+            # A campaign's current send rate: its messages sent in the last few seconds.
             models.Index(fields=["campaign", "sent_at"], name="message_campaign_sent_idx"),
             models.Index(fields=["owner", "-id"], name="message_owner_id_idx"),
             # The dashboard's latest failures: the newest few, however many have failed.

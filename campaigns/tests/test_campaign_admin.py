@@ -44,10 +44,12 @@ def test_an_illegal_action_says_why_and_changes_nothing(staff_client, user):
     assert campaign.status == Campaign.Status.COMPLETED
 
 
-def test_the_campaign_page_shows_a_progress_bar_and_the_breakdown(staff_client, user):
-    campaign = CampaignFactory(owner=user)
+def test_each_action_from_the_list_is_recorded_in_the_campaigns_history(staff_client, user, contacts_import):
+    campaign = CampaignFactory(owner=user, import_job=contacts_import, message_content="Hi")
 
-    page = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
+    act(staff_client, "started_campaigns", campaign)
+    act(staff_client, "paused_campaigns", campaign)
 
-    assert "<progress" in page
-    assert "DELIVERED" in page
+    history = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/history/").content.decode()
+    assert "Started" in history
+    assert "Paused" in history

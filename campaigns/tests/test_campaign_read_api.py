@@ -6,8 +6,10 @@ from django.utils import timezone
 
 from campaigns import services
 from campaigns.fanout import campaign_fan_out
+from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory
 from messaging.models import Message
+from messaging.tests.factories import MessageFactory
 
 
 def fanned_out(user, job, content="Hi {{ name }}"):
@@ -20,9 +22,10 @@ def test_stats_count_messages_by_status_with_parts_progress_rate_and_eta(api, us
     campaign = fanned_out(user, contacts_import)
     first, second, _ = Message.objects.filter(campaign=campaign).order_by("id")
     now = timezone.now()
-    Message.objects.filter(pk=first.pk).update(status=Message.Status.DELIVERED, sent_at=now - timedelta(seconds=10))
+    Campaign.objects.filter(pk=campaign.pk).update(started_at=now - timedelta(minutes=1))
+    Message.objects.filter(pk=first.pk).update(status=Message.Status.DELIVERED, sent_at=now - timedelta(seconds=8))
     Message.objects.filter(pk=second.pk).update(
-        status=Message.Status.SENT, sent_at=now - timedelta(seconds=5), parts_count=3
+        status=Message.Status.SENT, sent_at=now - timedelta(seconds=4), parts_count=3
     )
 
     body = api.get(f"/api/v1/campaigns/{campaign.pk}/stats").json()
@@ -31,9 +34,21 @@ def test_stats_count_messages_by_status_with_parts_progress_rate_and_eta(api, us
     assert body["by_status"] == {"QUEUED": 1, "SENDING": 0, "SENT": 1, "DELIVERED": 1, "FAILED": 0, "CANCELLED": 0}
     assert body["total_parts"] == 5
     assert body["progress_percent"] == 66.7
-    assert body["send_rate_per_second"] == round(2 / 60, 2)
+    assert (body["send_rate_per_second"], body["send_rate_window_seconds"]) == (0.2, 10)
     assert body["estimated_completion_at"] is not None
     assert (body["recipients"], body["fan_out_complete"]) == (3, True)
+
+
+def test_the_rate_counts_from_the_start_in_a_campaigns_first_seconds_and_is_zero_once_paused(api, user):
+    now = timezone.now()
+    campaign = CampaignFactory(owner=user, status="RUNNING", started_at=now - timedelta(seconds=4))
+    MessageFactory.create_batch(20, owner=user, campaign=campaign, status="SENT", sent_at=now - timedelta(seconds=2))
+
+    rate = api.get(f"/api/v1/campaigns/{campaign.pk}/stats").json()["send_rate_per_second"]
+    assert 4.5 <= rate <= 5.0  # 20 in the 4 s since it started, not 20 over the whole window
+
+    Campaign.objects.filter(pk=campaign.pk).update(status="PAUSED")
+    assert api.get(f"/api/v1/campaigns/{campaign.pk}/stats").json()["send_rate_per_second"] == 0
 
 
 def test_stats_of_a_campaign_without_messages(api, user):

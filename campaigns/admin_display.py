@@ -1,0 +1,107 @@
+"""What a campaign's admin page shows: before it starts, what it will send; while it runs, how far it is."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.timesince import timeuntil
+
+from campaigns import selectors, services
+from campaigns.models import Campaign
+from inboxerr.exceptions import InboxerrException
+
+PREVIEWED = 5
+
+
+def messages_url(campaign: Campaign, status: str | None = None) -> str:
+    """The messages list narrowed to this campaign (and one status)."""
+    query = {"campaign": campaign.pk, **({"status__exact": status} if status else {})}
+    return f"{reverse('admin:messaging_message_changelist')}?{urlencode(query)}"
+
+
+def progress(stats: dict[str, Any]) -> SafeString:
+    """The bar, the rate over its stated window, and the estimated finish."""
+    if not stats["fan_out_complete"] and stats["status"] == Campaign.Status.RUNNING:
+        return format_html("Creating its messages: {} so far.", f"{stats['messages']:,}")
+    eta = stats["estimated_completion_at"]
+    finish = (
+        format_html("; about {} to go (done at {})", timeuntil(eta), f"{timezone.localtime(eta):%H:%M}") if eta else ""
+    )
+    return format_html(
+        '<progress max="100" value="{}" style="width: 20em"></progress> <strong>{}%</strong> of {} messages done'
+        "<br>{} sent per second over the last {} s{}",
+        stats["progress_percent"],
+        stats["progress_percent"],
+        f"{stats['messages']:,}",
+        stats["send_rate_per_second"],
+        stats["send_rate_window_seconds"],
+        finish,
+    )
+
+
+def breakdown(campaign: Campaign, stats: dict[str, Any]) -> SafeString:
+    """Counts by status, each a link to those messages."""
+    rows = format_html_join(
+        "",
+        '<tr><td>{}</td><td style="text-align: right"><a href="{}">{}</a></td></tr>',
+        ((status.capitalize(), messages_url(campaign, status), f"{n:,}") for status, n in stats["by_status"].items()),
+    )
+    skipped = [
+        (reason, n)
+        for reason, n in [
+            ("opted out", campaign.skipped_opted_out),
+            ("missing a variable", campaign.skipped_missing_variables),
+            ("over the parts limit", campaign.skipped_too_long),
+        ]
+        if n
+    ]
+    skipped_rows = format_html_join("", "<tr><td>Skipped: {}</td><td style='text-align: right'>{}</td></tr>",
+                                    ((reason, f"{n:,}") for reason, n in skipped))  # fmt: skip
+    return format_html(
+        '<table><tbody>{}{}</tbody></table><p><a href="{}">All {} messages</a></p>',
+        rows,
+        skipped_rows,
+        messages_url(campaign),
+        f"{stats['messages']:,}",
+    )
+
+
+def before_start(campaign: Campaign) -> SafeString:
+    """Recipients, the parts it will take (what the gateway bills), the variables its import lacks, and its
+    first messages rendered from real contacts: what Start will send."""
+    import_job = campaign.import_job
+    if import_job is None:
+        return format_html("{}", "Choose an import to see who it goes to.")
+    try:
+        compiled = services.campaign_compile(campaign)
+        services.check_variables(compiled=compiled, import_job=import_job)
+        preview = selectors.campaign_preview(campaign=campaign, limit=PREVIEWED)
+    except InboxerrException as error:
+        return format_html('<p class="errornote">{}</p>', error.message)
+    samples = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                item["phone"],
+                item["rendered"] if item["rendered"] is not None else f"Skipped: no {', '.join(item['missing'])}",
+                item["encoding"] or "",
+                item["parts"] or "",
+            )
+            for item in preview["messages"]
+        ),
+    )
+    return format_html(
+        "<p><strong>{}</strong> recipients (before opt-outs), about <strong>{}</strong> parts: "
+        "the units the gateway bills, one per part.</p>"
+        "<table><thead><tr><th>Phone</th><th>First messages, as they will be sent</th><th>Encoding</th>"
+        "<th>Parts</th></tr></thead><tbody>{}</tbody></table>",
+        f"{preview['recipients']:,}",
+        f"{preview['estimated_total_parts']:,}",
+        samples,
+    )
