@@ -7,12 +7,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from campaigns import admin_display, selectors, services
+from campaigns import admin_display, exports, selectors, services
 from campaigns.lifecycle import USER_ACTIONS, Action, available_actions, can, illegal
 from campaigns.models import Campaign
 from inboxerr.admin import ModelAdmin
@@ -126,7 +126,21 @@ class CampaignAdmin(ModelAdmin):
             self.admin_site.admin_view(self.lifecycle_view),
             name="campaigns_campaign_lifecycle",
         )
-        return [route, *super().get_urls()]
+        results = path(
+            "<path:object_id>/results.csv",
+            self.admin_site.admin_view(self.results_view),
+            name="campaigns_campaign_results",
+        )
+        return [route, results, *super().get_urls()]
+
+    def results_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
+        """Export results: every message of the campaign as a CSV row, streamed."""
+        campaign = self.get_object(request, unquote(object_id))
+        if campaign is None:
+            raise Http404(f"No campaign with id {object_id}.")
+        if not self.has_view_permission(request, campaign):
+            raise PermissionDenied
+        return exports.results_csv(campaign)
 
     def may_act(self, request: HttpRequest) -> bool:
         """Start, pause, resume and cancel need permission to change campaigns (any campaign's, not this one's:
@@ -170,6 +184,7 @@ class CampaignAdmin(ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context["lifecycle_actions"] = available_actions(obj.status) if self.may_act(request) else []
+            context["can_export"] = obj.status != Campaign.Status.DRAFT
             # Read-only while it runs, so reloading loses nothing.
             context["refresh_seconds"] = REFRESH_SECONDS if obj.status == Campaign.Status.RUNNING else None
         return super().render_change_form(request, context, add, change, form_url, obj)

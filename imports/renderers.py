@@ -7,13 +7,7 @@ import io
 
 from rest_framework.renderers import BaseRenderer
 
-# A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+from inboxerr.csv_stream import spreadsheet_safe
 
 
 class ErrorsCSVRenderer(BaseRenderer):

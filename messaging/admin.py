@@ -1,10 +1,14 @@
 from django import forms
 from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.text import Truncator
 
 from imports.admin_phones import PhoneField, PhoneSearchMixin
 from inboxerr.admin import LargeTableAdminMixin, ModelAdmin, chosen_only_filter
 from inboxerr.exceptions import Conflict
 from messaging import services
+from messaging.errors import explain
 from messaging.models import EventSource, GatewayHealth, Message, MessageEvent, OptOut, TaskRecord
 
 
@@ -33,13 +37,23 @@ class HistoryAdminMixin:
         return False
 
 
+def _short_time(moment):
+    """'5 Dec 14:03', the year only when it is not this one: a list of messages stays one line a message."""
+    if moment is None:
+        return "-"
+    local = timezone.localtime(moment)
+    return f"{local:%-d %b %Y %H:%M}" if local.year != timezone.localtime().year else f"{local:%-d %b %H:%M}"
+
+
 @admin.register(Message)
 class MessageAdmin(PhoneSearchMixin, HistoryAdminMixin, LargeTableAdminMixin, ModelAdmin):
-    list_display = ["id", "phone", "owner", "campaign", "status", "attempts", "parts_count", "created_at", "sent_at"]
+    # Compact, one line a message: who, from which campaign, how it went, in words.
+    list_display = ["phone", "contact_name", "campaign", "status", "parts", "reason", "sent", "delivered"]
+    list_display_links = ["phone"]
     list_filter = ["status", chosen_only_filter("campaign", "campaign"), "created_at", "sent_at"]
     # Case-sensitive exact matches only ("=" would be iexact): each is an index lookup.
     search_fields = ["phone__exact", "gateway_message_id__exact"]
-    list_select_related = ["owner", "campaign"]
+    list_select_related = ["campaign", "contact"]
     raw_id_fields = ["owner", "campaign", "contact", "import_job", "task"]
     readonly_fields = [
         "status",
@@ -49,6 +63,7 @@ class MessageAdmin(PhoneSearchMixin, HistoryAdminMixin, LargeTableAdminMixin, Mo
         "claimed_by",
         "gateway_message_id",
         "error",
+        "reason",
         "created_at",
         "updated_at",
         "sent_at",
@@ -57,6 +72,28 @@ class MessageAdmin(PhoneSearchMixin, HistoryAdminMixin, LargeTableAdminMixin, Mo
     ]
     inlines = [MessageEventInline]
     actions = ["cancel_queued"]
+
+    @admin.display(description="Name", ordering="contact__name")
+    def contact_name(self, message):
+        return message.contact.name if message.contact else ""
+
+    @admin.display(description="Error")
+    def reason(self, message):
+        words = explain(message.error)
+        # Short in the list (one line a message); whole on hover and on the message's page.
+        return format_html('<span title="{}">{}</span>', words, Truncator(words).chars(40)) if words else "-"
+
+    @admin.display(description="Sent", ordering="sent_at")
+    def sent(self, message):
+        return _short_time(message.sent_at)
+
+    @admin.display(description="Delivered", ordering="delivered_at")
+    def delivered(self, message):
+        return _short_time(message.delivered_at)
+
+    @admin.display(description="Parts", ordering="parts_count")
+    def parts(self, message):
+        return message.parts_count
 
     @admin.action(description="Cancel the selected queued messages", permissions=["cancel"])
     def cancel_queued(self, request, queryset):
@@ -77,6 +114,7 @@ class MessageAdmin(PhoneSearchMixin, HistoryAdminMixin, LargeTableAdminMixin, Mo
 @admin.register(MessageEvent)
 class MessageEventAdmin(HistoryAdminMixin, LargeTableAdminMixin, ModelAdmin):
     list_display = ["id", "message", "source", "kind", "status", "created_at"]
+    list_select_related = ["message"]  # each row names its message: one join, not a query a row
     list_filter = ["source", "kind", "status", "created_at"]
     search_fields = ["external_id__exact"]
     raw_id_fields = ["message"]

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import timedelta
 
@@ -13,6 +15,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory
+from imports.tests.factories import ContactFactory
 from inboxerr.tests.factories import UserFactory
 from messaging.tests.factories import MessageFactory
 
@@ -157,3 +160,34 @@ def test_a_bad_campaign_filter_is_the_admins_own_error_not_a_500(staff_client, v
 
     assert response.status_code == 302  # the admin's "?e=1" for a lookup it cannot use, never the whole list
     assert response["Location"].endswith("?e=1")
+
+
+def test_results_export_streams_every_message_in_words_and_safe_for_spreadsheets(staff_client, user):
+    now = timezone.now()
+    campaign = CampaignFactory(owner=user, name="Spring sale", status=S.COMPLETED)
+    contact = ContactFactory(import_job__owner=user, name='=HYPERLINK("x")')
+    MessageFactory(owner=user, campaign=campaign, phone="+447400000002", status="DELIVERED", sent_at=now,
+                   delivered_at=now, contact=contact)  # fmt: skip
+    MessageFactory(owner=user, campaign=campaign, phone="+447400000001", status="FAILED", error="30003")
+    MessageFactory(owner=user, phone="+447400000003")  # another campaign's
+    assert "Export results" in page_of(staff_client, campaign)
+
+    response = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/results.csv")
+
+    assert response.streaming
+    assert response["Content-Disposition"] == f'attachment; filename="spring-sale-{campaign.pk}-results.csv"'
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0] == ["phone", "name", "status", "parts", "sent_at", "delivered_at", "error"]
+    assert [row[:4] for row in rows[1:]] == [
+        ["+447400000001", "", "FAILED", "1"],
+        ["+447400000002", '\'=HYPERLINK("x")', "DELIVERED", "1"],
+    ]
+    assert rows[1][6] == "Unreachable: the phone is off or out of coverage. (Twilio 30003)"
+    assert rows[2][4] == timezone.localtime(now).isoformat(timespec="seconds")
+
+
+def test_results_need_permission_to_view_campaigns(client, user):
+    campaign = CampaignFactory(owner=user, status=S.COMPLETED)
+    client.force_login(UserFactory(is_staff=True))
+
+    assert client.get(f"/admin/campaigns/campaign/{campaign.pk}/results.csv").status_code == 403

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from imports.renderers import FORMULA_PREFIXES
+from inboxerr.csv_stream import FORMULA_PREFIXES
 from tests.bad_input.conftest import corpus_bytes
 
 
