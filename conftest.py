@@ -39,6 +39,15 @@ def token_client(user) -> APIClient:
 
 
 @pytest.fixture
+def staff_client(client, user):
+    """The admin, logged in as `user` made a superuser (so what the test makes for `user` is theirs)."""
+    user.is_staff = user.is_superuser = True
+    user.save()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
 def api(user) -> APIClient:
     return token_client(user)
 

@@ -1,17 +1,7 @@
 """The admin's lifecycle actions call the same services as the API; the page shows progress."""
 
-import pytest
-
 from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory
-
-
-@pytest.fixture
-def staff_client(client, user):
-    user.is_staff = user.is_superuser = True
-    user.save()
-    client.force_login(user)
-    return client
 
 
 def act(client, action, *campaigns):

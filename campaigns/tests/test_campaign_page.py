@@ -22,14 +22,6 @@ from messaging.tests.factories import MessageFactory
 S = Campaign.Status
 
 
-@pytest.fixture
-def staff_client(client, user):
-    user.is_staff = user.is_superuser = True
-    user.save()
-    client.force_login(user)
-    return client
-
-
 def page_of(client, campaign) -> str:
     response = client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/")
     assert response.status_code == 200
@@ -64,7 +56,7 @@ def test_a_draft_names_the_variables_its_import_lacks(staff_client, user, contac
 
 def test_start_pause_resume_are_buttons_on_the_page_recorded_in_history(staff_client, user, contacts_import):
     campaign = CampaignFactory(owner=user, import_job=contacts_import, message_content="Hi")
-    assert 'class="lifecycle start"' in page_of(staff_client, campaign)
+    assert 'class="lifecycle-start primary"' in page_of(staff_client, campaign)
 
     for action, status in [("start", S.RUNNING), ("pause", S.PAUSED), ("resume", S.RUNNING)]:
         response = lifecycle(staff_client, campaign, action)
@@ -109,7 +101,7 @@ def test_buttons_need_post_and_permission_to_change_campaigns(client, staff_clie
     reader = UserFactory(is_staff=True)
     reader.user_permissions.set(Permission.objects.filter(codename="view_campaign"))
     client.force_login(reader)
-    assert 'class="lifecycle' not in page_of(client, campaign)
+    assert 'class="lifecycle-' not in page_of(client, campaign)
     assert lifecycle(client, campaign, "start").status_code == 403
     campaign.refresh_from_db()
     assert campaign.status == S.DRAFT

@@ -13,14 +13,6 @@ from messaging.tests.factories import MessageFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client, user):
-    user.is_staff = user.is_superuser = True
-    user.save()
-    client.force_login(user)
-    return client
-
-
 def add_contact(client, job, phone):
     return client.post(
         "/admin/imports/contact/add/",

@@ -19,14 +19,6 @@ MODELS = [
 ]
 
 
-@pytest.fixture
-def staff_client(client, user):
-    user.is_staff = user.is_superuser = True
-    user.save()
-    client.force_login(user)
-    return client
-
-
 @pytest.mark.parametrize(("path", "factory"), MODELS)
 def test_staff_open_every_list_search_and_form(staff_client, path, factory):
     obj = factory()

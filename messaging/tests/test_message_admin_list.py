@@ -12,14 +12,6 @@ from messaging.tests.factories import MessageEventFactory, MessageFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client, user):
-    user.is_staff = user.is_superuser = True
-    user.save()
-    client.force_login(user)
-    return client
-
-
 def test_a_row_shows_phone_name_campaign_status_parts_and_the_error_in_words(staff_client, user):
     contact = ContactFactory(import_job__owner=user, name="Ann Example")
     MessageFactory(owner=user, contact=contact, phone="+447400000001", status="FAILED", error="30006")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertRedirects
 
@@ -11,14 +10,6 @@ from templates.models import MessageTemplate
 from templates.tests.factories import MessageTemplateFactory
 
 ADD_URL = reverse("admin:message_templates_messagetemplate_add")
-
-
-@pytest.fixture
-def staff_client(client, user):
-    user.is_staff = user.is_superuser = True
-    user.save()
-    client.force_login(user)
-    return client
 
 
 def change_url(template) -> str:
