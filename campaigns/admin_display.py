@@ -13,9 +13,16 @@ from django.utils.timesince import timeuntil
 
 from campaigns import selectors, services
 from campaigns.models import Campaign
+from imports.models import ImportJob
 from inboxerr.exceptions import InboxerrException
 
 PREVIEWED = 5
+
+
+def new_campaign_from(job: ImportJob) -> tuple[str, str]:
+    """The import page's "New campaign from this import": the add form, its owner and import filled in."""
+    query = urlencode({"owner": job.owner_id, "import_job": job.pk})
+    return "New campaign from this import", f"{reverse('admin:campaigns_campaign_add')}?{query}"
 
 
 def messages_url(campaign: Campaign, status: str | None = None) -> str:

@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import AdminForm
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -13,16 +14,19 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from imports import services
+from imports import admin_page, services
 from imports.admin_phones import PhoneSearchMixin, phone_from_form
-from imports.admin_views import ImportUploadForm, import_from_form, progress_line, row_errors_table
+from imports.admin_views import ImportUploadForm, import_from_form, progress_line
 from imports.models import Contact, ImportJob
 from imports.upload import CSVUploadHandler, streaming_upload
-from inboxerr.admin import LargeTableAdminMixin, ModelAdmin
+from inboxerr.admin import LargeTableAdminMixin, ModelAdmin, chosen_only_filter
+from inboxerr.csv_stream import spreadsheet_safe, streamed_csv
 from inboxerr.exceptions import Conflict, InboxerrException, TooManyRequests
 
 # How often the page of a PROCESSING import reloads itself.
 REFRESH_SECONDS = 2
+# A file's own columns shown in its contacts' list; a wider file shows its first ones.
+MAX_VARIABLE_COLUMNS = 12
 
 
 @admin.register(ImportJob)
@@ -45,13 +49,16 @@ class ImportJobAdmin(ModelAdmin):
     raw_id_fields = ["owner"]
     date_hierarchy = "created_at"
     fieldsets = [
-        (None, {"fields": ["original_filename", "owner", "status", "progress", "failure_reason"]}),
+        (None, {"fields": ["original_filename", "owner", "status", "progress", "failure_reason", "next_steps"]}),
+        ("Columns", {"fields": ["columns"]}),
         ("Row errors", {"fields": ["row_errors"]}),
+        ("Repeated numbers", {"fields": ["repeats"]}),
         ("Options", {"fields": ["default_region", "delimiter", "phone_column", "name_column"]}),
-        ("File", {"fields": ["size_bytes", "sha256", "encoding", "column_mapping", "file_path"]}),
-        ("Timing", {"fields": ["created_at", "started_at", "heartbeat_at", "finished_at", "attempts"]}),
-    ]
-    readonly_fields = ["progress", "row_errors"]
+        ("File", {"fields": ["size_bytes", "sha256", "encoding", "file_path"], "classes": ["collapse"]}),
+        ("Timing", {"fields": ["created_at", "started_at", "heartbeat_at", "finished_at", "attempts"],
+                    "classes": ["collapse"]}),
+    ]  # fmt: skip
+    readonly_fields = ["progress", "next_steps", "columns", "row_errors", "repeats"]
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -61,6 +68,21 @@ class ImportJobAdmin(ModelAdmin):
                 "<path:object_id>/cancel/",
                 self.admin_site.admin_view(self.cancel_view),
                 name="{}_{}_cancel".format(*info),
+            ),
+            path(
+                "<path:object_id>/errors/",
+                self.admin_site.admin_view(self.errors_view),
+                name="{}_{}_errors".format(*info),
+            ),
+            path(
+                "<path:object_id>/errors.csv",
+                self.admin_site.admin_view(self.errors_csv_view),
+                name="{}_{}_errors_csv".format(*info),
+            ),
+            path(
+                "<path:object_id>/duplicates/",
+                self.admin_site.admin_view(self.duplicates_view),
+                name="{}_{}_duplicates".format(*info),
             ),
             *super().get_urls(),
         ]
@@ -86,9 +108,58 @@ class ImportJobAdmin(ModelAdmin):
     def progress(self, job: ImportJob) -> str:
         return progress_line(job)
 
+    @admin.display(description="Next")
+    def next_steps(self, job: ImportJob) -> str:
+        return admin_page.next_steps(job) if job.status == ImportJob.Status.SUCCESS else "-"
+
+    @admin.display(description="How they were read")
+    def columns(self, job: ImportJob) -> str:
+        return admin_page.mapping_table(job)
+
     @admin.display(description="Row errors")
     def row_errors(self, job: ImportJob) -> str:
-        return row_errors_table(job)
+        return admin_page.rows_summary(job, "errors")
+
+    @admin.display(description="Repeats")
+    def repeats(self, job: ImportJob) -> str:
+        return admin_page.rows_summary(job, "duplicates")
+
+    def errors_view(self, request, object_id):
+        return self._rows_view(request, object_id, "errors")
+
+    def duplicates_view(self, request, object_id):
+        return self._rows_view(request, object_id, "duplicates")
+
+    def _rows_view(self, request, object_id, kind: str):
+        """All the kept row errors or repeats of a job, PER_PAGE at a time."""
+        job = self._viewable_job(request, object_id)
+        spec = admin_page.KINDS[kind]
+        page = Paginator(getattr(job, kind), admin_page.PER_PAGE).get_page(request.GET.get("page"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": job,
+            "title": f"{spec['title']}: {job.original_filename}",
+            "page": page,
+            "table": admin_page.rows_table(job, kind, list(page.object_list)),
+            "csv_url": admin_page.job_url(job, "errors_csv") if kind == "errors" else "",
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/imports/importjob/rows.html", context)
+
+    def errors_csv_view(self, request, object_id):
+        """The kept row errors as CSV, the same as the API's errors/csv."""
+        job = self._viewable_job(request, object_id)
+        rows = ([spreadsheet_safe(error.get(key)) for key in ("row", "column", "message")] for error in job.errors)
+        return streamed_csv(f"import-{job.pk}-errors.csv", ["row", "column", "message"], rows)
+
+    def _viewable_job(self, request, object_id) -> ImportJob:
+        job = self.get_object(request, unquote(object_id))
+        if job is None:
+            raise Http404(f"No import with id {object_id}.")
+        if not self.has_view_permission(request, job):
+            raise PermissionDenied
+        return job
 
     @method_decorator(csrf_exempt)
     def upload_view(self, request):
@@ -163,16 +234,35 @@ class ContactForm(forms.ModelForm):
         return phone_from_form(self.cleaned_data["phone"], job.default_region if job else "")
 
 
+def _variable_column(header: str, name: str):
+    @admin.display(description=header)
+    def column(contact: Contact) -> str:
+        return contact.variables.get(name, "")
+
+    column.__name__ = f"variable_{name}"
+    return column
+
+
 @admin.register(Contact)
 class ContactAdmin(PhoneSearchMixin, LargeTableAdminMixin, ModelAdmin):
     form = ContactForm
     list_display = ["phone", "name", "import_job", "owner", "row_number"]
+    list_filter = [chosen_only_filter("import_job", "import")]
     search_fields = ["phone__exact", "name"]
     list_select_related = ["owner", "import_job"]
     raw_id_fields = ["import_job"]
     # A contact belongs to whoever owns its import, never to anyone else.
     fields = ["import_job", "phone", "name", "variables", "row_number", "owner"]
     readonly_fields = ["owner"]
+
+    def get_list_display(self, request):
+        """Narrowed to one import (its page's link), the list shows that file's own columns."""
+        job_id = request.GET.get("import_job", "")
+        job = ImportJob.objects.filter(pk=int(job_id)).only("column_mapping").first() if job_id.isdecimal() else None
+        if job is None:
+            return self.list_display
+        variables = list(job.column_mapping.get("variables", {}).items())[:MAX_VARIABLE_COLUMNS]
+        return ["phone", "name", *(_variable_column(header, name) for header, name in variables), "row_number"]
 
     def save_model(self, request, obj, form, change):
         obj.owner_id = obj.import_job.owner_id

@@ -1,11 +1,10 @@
-"""The import admin's upload form and its read-outs of a job's progress and row errors."""
+"""The import admin's upload form and its one-line read-out of a job's progress."""
 
 from __future__ import annotations
 
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
-from django.utils.html import format_html, format_html_join
 
 from imports import services
 from imports.models import ImportJob
@@ -75,23 +74,4 @@ def progress_line(job: ImportJob) -> str:
     return (
         f"{_count(job.total_rows, 'row')} read: {job.imported_rows:,} imported, "
         f"{job.invalid_rows:,} invalid, {_count(job.duplicate_rows, 'duplicate')}"
-    )
-
-
-def row_errors_table(job: ImportJob) -> str:
-    """The kept row errors as an HTML table, noting when more rows were invalid than were kept."""
-    if not job.errors:
-        return "No row errors."
-    rows = format_html_join(
-        "\n",
-        "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-        ((error.get("row"), error.get("column"), error.get("message")) for error in job.errors),
-    )
-    note = ""
-    if job.invalid_rows > len(job.errors):
-        note = format_html("<p>The first {} of {} invalid rows.</p>", f"{len(job.errors):,}", f"{job.invalid_rows:,}")
-    return format_html(
-        "{}<table><thead><tr><th>Row</th><th>Column</th><th>Message</th></tr></thead><tbody>{}</tbody></table>",
-        note,
-        rows,
     )

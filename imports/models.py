@@ -39,6 +39,9 @@ class ImportJob(models.Model):
     duplicate_rows = models.PositiveIntegerField(default=0)
     # The first row errors as {row, column, message}; invalid_rows counts them all.
     errors = models.JSONField(default=list, blank=True)
+    # The first rows dropped as repeats of a phone already in the file, as {row, phone, first_row};
+    # duplicate_rows counts them all.
+    duplicates = models.JSONField(default=list, blank=True)
     # Why the whole job failed, when it did.
     failure_reason = models.TextField(blank=True, default="")
     # Parser runs that claimed this job; more than one means a worker died mid-way.

@@ -25,7 +25,7 @@ from imports.models import ImportJob
 from imports.rows import ParsedContact, RowConverter, RowError
 from imports.signals import import_finished
 from imports.upload import UPLOAD_PREFIX, StreamedUpload, upload_dir
-from imports.writers import delete_contacts, insert_contacts
+from imports.writers import delete_contacts, find_duplicates, insert_contacts
 from inboxerr import shutdown
 from inboxerr.exceptions import Conflict, TooManyRequests
 from inboxerr.metrics import IMPORT_ROWS
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
 MAX_KEPT_ERRORS = 1000
+MAX_KEPT_DUPLICATES = 1000
 # A job whose parser died this many times is failed rather than tried again.
 MAX_ATTEMPTS = 3
 PROCESSING = ImportJob.Status.PROCESSING
@@ -49,6 +50,7 @@ class Progress:
     invalid: int = 0
     duplicate: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
     bytes_read: int = 0
 
 
@@ -188,7 +190,7 @@ def _claim(job_id: int) -> ImportJob | None:
         log.warning("import %s: restarting after %d interrupted run(s)", job.pk, job.attempts - 1)
         delete_contacts(job_id=job.pk)
         ImportJob.objects.filter(pk=job.pk).update(
-            total_rows=0, imported_rows=0, invalid_rows=0, duplicate_rows=0, errors=[]
+            total_rows=0, imported_rows=0, invalid_rows=0, duplicate_rows=0, errors=[], duplicates=[]
         )
         if job.attempts > MAX_ATTEMPTS:
             _finish_failed(job, f"The import was interrupted {job.attempts - 1} times and has been given up.")
@@ -311,6 +313,10 @@ def _import_batch(job: ImportJob, batch: ParsedBatch, progress: Progress) -> Non
         if batch.errors and room > 0:
             progress.errors.extend(error.as_dict() for error in batch.errors[:room])
             counters["errors"] = progress.errors
+        room = MAX_KEPT_DUPLICATES - len(progress.duplicates)
+        if inserted < len(batch.contacts) and room > 0:  # only a batch with repeats pays for the lookup
+            progress.duplicates.extend(find_duplicates(job_id=job.pk, contacts=batch.contacts)[:room])
+            counters["duplicates"] = progress.duplicates
         if not ImportJob.objects.filter(pk=job.pk, status=PROCESSING).update(**counters):
             raise _Cancelled
     IMPORT_ROWS.labels("imported").inc(inserted)

@@ -8,6 +8,7 @@ inserted are counted exactly.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import connection
 
@@ -34,6 +35,20 @@ def insert_contacts(*, job_id: int, owner_id: int, contacts: Sequence[ParsedCont
         # Within a batch too, the first row of a phone is the one kept.
         order_by="row_number",
     )
+
+
+def find_duplicates(*, job_id: int, contacts: Sequence[ParsedContact]) -> list[dict[str, Any]]:
+    """The rows of `contacts` that were not kept, each with the row whose phone was kept (just inserted)."""
+    kept = dict(
+        Contact.objects.filter(import_job_id=job_id, phone__in={c.phone for c in contacts}).values_list(
+            "phone", "row_number"
+        )
+    )
+    return [
+        {"row": c.row_number, "phone": c.phone, "first_row": kept[c.phone]}
+        for c in contacts
+        if c.phone in kept and kept[c.phone] != c.row_number
+    ]
 
 
 def delete_contacts(*, job_id: int, batch_size: int = 20_000) -> int:

@@ -180,7 +180,7 @@ def test_the_import_page_shows_row_errors_as_a_table(staff_client):
     assertContains(
         response, "<tr><td>7</td><td>phone</td><td>&lt;b&gt;abc&lt;/b&gt; is not a phone number.</td></tr>", html=True
     )
-    assertContains(response, "The first 1 of 2 invalid rows.")
+    assertContains(response, "2 invalid rows (the first 1 are kept).")
 
 
 def test_staff_cancel_a_processing_import_from_its_page(staff_client):

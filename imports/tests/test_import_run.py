@@ -54,6 +54,20 @@ def test_a_duplicate_keeps_the_first_row_even_across_batches(run_import):
     assert job.imported_rows == services.BATCH_SIZE + 10
     assert job.duplicate_rows == 1
     assert job.contacts.get(phone="+447400000002").name == "Person 2"
+    assert job.duplicates == [{"row": services.BATCH_SIZE + 12, "phone": "+447400000002", "first_row": 4}]
+
+
+def test_repeats_within_a_batch_are_listed_with_the_row_kept_and_the_first_thousand_kept(run_import):
+    twins = "".join(f"Twin {i},07400 000001,A-{i},York\n" for i in range(1200))
+
+    job = run_import(HEADER + rows(3) + twins)
+
+    assert (job.imported_rows, job.duplicate_rows) == (3, 1200)
+    assert len(job.duplicates) == services.MAX_KEPT_DUPLICATES
+    assert job.duplicates[:2] == [
+        {"row": 5, "phone": "+447400000001", "first_row": 3},
+        {"row": 6, "phone": "+447400000001", "first_row": 3},
+    ]
 
 
 def test_the_first_thousand_errors_are_kept_and_all_are_counted(run_import):

@@ -1,0 +1,107 @@
+"""What an import's admin page shows: how its columns were read, its first row errors and repeats (all of
+them a click away, and the errors as CSV), and where to go next."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from imports.models import ImportJob
+
+# Shown on the page itself; the rest on the job's own pages of them.
+INLINE = 10
+PER_PAGE = 100
+
+# Other apps' next steps from a finished import ("New campaign from this import"), registered in their
+# AppConfig.ready: each takes the job and answers (label, url), or None when it does not apply.
+_next_steps: list[Callable[[ImportJob], tuple[str, str] | None]] = []
+
+
+def register_next_step(step: Callable[[ImportJob], tuple[str, str] | None]) -> None:
+    if step not in _next_steps:
+        _next_steps.append(step)
+
+
+def job_url(job: ImportJob, name: str) -> str:
+    return reverse(f"admin:imports_importjob_{name}", args=[job.pk])
+
+
+# What each list of rows holds, as its page and CSV show it.
+KINDS: dict[str, dict[str, Any]] = {
+    "errors": {
+        "title": "Row errors",
+        "columns": [("row", "Row"), ("column", "Column"), ("message", "Message")],
+        "count": "invalid_rows",
+        "noun": "invalid rows",
+    },
+    "duplicates": {
+        "title": "Repeated numbers",
+        "columns": [("row", "Row"), ("phone", "Phone"), ("first_row", "Kept from row")],
+        "count": "duplicate_rows",
+        "noun": "repeated numbers",
+    },
+}
+
+
+def rows_table(job: ImportJob, kind: str, rows: list[dict[str, Any]]) -> SafeString:
+    columns = KINDS[kind]["columns"]
+    head = format_html_join("", "<th>{}</th>", ((label,) for _, label in columns))
+    body = format_html_join(
+        "\n",
+        "<tr>{}</tr>",
+        ((format_html_join("", "<td>{}</td>", ((row.get(key),) for key, _ in columns)),) for row in rows),
+    )
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+
+
+def rows_summary(job: ImportJob, kind: str) -> SafeString:
+    """The first INLINE rows of a kind on the job's page, with links to all of them (and the errors' CSV)."""
+    spec = KINDS[kind]
+    kept: list[dict[str, Any]] = getattr(job, kind)
+    counted: int = getattr(job, spec["count"])
+    if not counted:
+        return format_html("{}", "None.")
+    links = (
+        [format_html('<a href="{}">All {} kept</a>', job_url(job, kind), f"{len(kept):,}")]
+        if len(kept) > INLINE
+        else []
+    )
+    if kind == "errors":
+        links.append(format_html('<a href="{}">Download as CSV</a>', job_url(job, "errors_csv")))
+    note = format_html(
+        "<p>{} {}{}. {}</p>",
+        f"{counted:,}",
+        spec["noun"],
+        format_html(" (the first {} are kept)", f"{len(kept):,}") if counted > len(kept) else "",
+        format_html_join(" · ", "{}", ((link,) for link in links)),
+    )
+    return format_html("{}{}", note, rows_table(job, kind, kept[:INLINE]))
+
+
+def mapping_table(job: ImportJob) -> SafeString:
+    """How each column of the file was read: the phone, the name, or a {{ variable }} for templates."""
+    mapping = job.column_mapping or {}
+    if not mapping:
+        return format_html("{}", "Not read yet.")
+    rows: list[tuple[str, str]] = [(mapping.get("phone", ""), "the phone number")]
+    rows += [(header, "the name" if len(mapping.get("name", [])) == 1 else "part of the name")
+             for header in mapping.get("name", [])]  # fmt: skip
+    rows += [(header, f"{{{{ {variable} }}}}") for header, variable in mapping.get("variables", {}).items()]
+    body = format_html_join("", "<tr><td>{}</td><td><code>{}</code></td></tr>", rows)
+    return format_html(
+        "<table><thead><tr><th>Column in the file</th><th>Becomes</th></tr></thead><tbody>{}</tbody></table>", body
+    )
+
+
+def next_steps(job: ImportJob) -> SafeString:
+    links = [(f"See its {job.imported_rows:,} contacts", contacts_url(job))]
+    links += [link for step in _next_steps if (link := step(job)) is not None]
+    return format_html_join(" · ", '<a href="{}">{}</a>', ((url, label) for label, url in links))
+
+
+def contacts_url(job: ImportJob) -> str:
+    return f"{reverse('admin:imports_contact_changelist')}?import_job={job.pk}"

@@ -1,0 +1,108 @@
+"""An import's admin page: how its columns were read, its first errors and repeats with all of them a click
+away, the errors as CSV, and links to its contacts (shown with the file's own columns) and a new campaign."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from html import unescape
+
+import pytest
+from django.urls import reverse
+
+from imports.admin_page import INLINE
+from imports.tests.factories import ContactFactory, ImportJobFactory
+
+pytestmark = pytest.mark.django_db
+MAPPING = {"phone": "Mobile", "name": ["Name"], "variables": {"Order No.": "order_no", "City": "city"}}
+
+
+def text(html: str) -> str:
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
+
+
+def page_of(client, job) -> str:
+    response = client.get(reverse("admin:imports_importjob_change", args=[job.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def errors(n: int) -> list[dict]:
+    return [{"row": i + 2, "column": "Mobile", "message": f"'{i}' is not a phone number."} for i in range(n)]
+
+
+def test_the_column_mapping_is_a_table_of_what_each_column_became(staff_client, user):
+    job = ImportJobFactory(owner=user, column_mapping=MAPPING)
+
+    shown = text(page_of(staff_client, job))
+
+    assert "Mobile the phone number" in shown
+    assert "Name the name" in shown
+    assert "Order No. {{ order_no }}" in shown
+    assert "City {{ city }}" in shown
+
+
+def test_the_first_errors_are_inline_and_all_are_a_paginated_page_and_a_csv(staff_client, user):
+    job = ImportJobFactory(owner=user, invalid_rows=1500, errors=errors(250))
+
+    html = page_of(staff_client, job)
+    shown = text(html)
+    assert "1,500 invalid rows (the first 250 are kept)." in shown
+    assert shown.count("is not a phone number.") == INLINE
+    all_url = reverse("admin:imports_importjob_errors", args=[job.pk])
+    csv_url = reverse("admin:imports_importjob_errors_csv", args=[job.pk])
+    assert f'href="{all_url}"' in html
+    assert f'href="{csv_url}"' in html
+
+    third = text(staff_client.get(all_url, {"page": 3}).content.decode())
+    assert "Rows 201 to 250 of the 250 kept." in third
+    assert "'200' is not a phone number." in third
+    assert "Page 3 of 3" in third
+
+    response = staff_client.get(csv_url)
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0] == ["row", "column", "message"]
+    assert len(rows) == 251
+    assert rows[1] == ["2", "Mobile", "'0' is not a phone number."]
+
+
+def test_repeated_numbers_are_listed_with_the_row_kept(staff_client, user):
+    job = ImportJobFactory(
+        owner=user, duplicate_rows=2, duplicates=[{"row": 9, "phone": "+447400000001", "first_row": 3}] * 2
+    )
+
+    shown = text(page_of(staff_client, job))
+
+    assert "2 repeated numbers." in shown
+    assert "9 +447400000001 3" in shown
+
+
+def test_a_finished_import_links_to_its_contacts_and_a_new_campaign_filled_in(staff_client, user):
+    job = ImportJobFactory(owner=user, total_rows=2, imported_rows=2, column_mapping=MAPPING)
+
+    html = page_of(staff_client, job)
+
+    contacts = f"/admin/imports/contact/?import_job={job.pk}"
+    assert f'href="{contacts}">See its 2 contacts</a>' in html
+    new_campaign = f"/admin/campaigns/campaign/add/?owner={user.pk}&amp;import_job={job.pk}"
+    assert f'href="{new_campaign}">New campaign from this import</a>' in html
+    form = staff_client.get(new_campaign.replace("&amp;", "&")).context["adminform"].form
+    assert (form.initial["owner"], form.initial["import_job"]) == (str(user.pk), str(job.pk))
+
+
+def test_an_imports_contacts_show_the_files_own_columns(staff_client, user):
+    job = ImportJobFactory(owner=user, column_mapping=MAPPING)
+    ContactFactory(import_job=job, phone="+447400000001", name="Ann", variables={"order_no": "A-1", "city": "Leeds"})
+    ContactFactory(phone="+447400000002", name="Someone else's")
+
+    response = staff_client.get("/admin/imports/contact/", {"import_job": job.pk})
+    html = response.content.decode()
+
+    assert [c.name for c in response.context["cl"].result_list] == ["Ann"]
+    assert ">Order No.<" in html
+    assert ">City<" in html
+    row = text(re.search(r"<tbody>.*?</tbody>", html, re.S).group())
+    assert row.strip().startswith("+447400000001 Ann")
+    assert "A-1" in row
+    assert "Leeds" in row
