@@ -25,7 +25,7 @@ from imports.models import ImportJob
 from imports.rows import ParsedContact, RowConverter, RowError
 from imports.signals import import_finished
 from imports.upload import UPLOAD_PREFIX, StreamedUpload, upload_dir
-from imports.writers import delete_contacts, find_duplicates, insert_contacts
+from imports.writers import delete_contacts, insert_contacts, insert_contacts_finding_repeats
 from inboxerr import shutdown
 from inboxerr.exceptions import Conflict, TooManyRequests
 from inboxerr.metrics import IMPORT_ROWS
@@ -296,7 +296,13 @@ def _convert_batch(item: tuple[list[Record], int]) -> ParsedBatch:
 def _import_batch(job: ImportJob, batch: ParsedBatch, progress: Progress) -> None:
     """Insert one batch and its counters in one transaction; a cancel since the last batch rolls it back."""
     with transaction.atomic():
-        inserted = insert_contacts(job_id=job.pk, owner_id=job.owner_id, contacts=batch.contacts)
+        room_for_repeats = MAX_KEPT_DUPLICATES - len(progress.duplicates)
+        if room_for_repeats > 0:  # until the list is full, the insert also says which rows were repeats
+            inserted, repeats = insert_contacts_finding_repeats(
+                job_id=job.pk, owner_id=job.owner_id, contacts=batch.contacts
+            )
+        else:
+            inserted, repeats = insert_contacts(job_id=job.pk, owner_id=job.owner_id, contacts=batch.contacts), []
         progress.total += batch.rows
         progress.imported += inserted
         progress.duplicate += len(batch.contacts) - inserted
@@ -313,9 +319,8 @@ def _import_batch(job: ImportJob, batch: ParsedBatch, progress: Progress) -> Non
         if batch.errors and room > 0:
             progress.errors.extend(error.as_dict() for error in batch.errors[:room])
             counters["errors"] = progress.errors
-        room = MAX_KEPT_DUPLICATES - len(progress.duplicates)
-        if inserted < len(batch.contacts) and room > 0:  # only a batch with repeats pays for the lookup
-            progress.duplicates.extend(find_duplicates(job_id=job.pk, contacts=batch.contacts)[:room])
+        if repeats:
+            progress.duplicates.extend(repeats[:room_for_repeats])
             counters["duplicates"] = progress.duplicates
         if not ImportJob.objects.filter(pk=job.pk, status=PROCESSING).update(**counters):
             raise _Cancelled

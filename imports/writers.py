@@ -7,14 +7,14 @@ inserted are counted exactly.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.db import connection
 
 from imports.models import Contact
 from imports.rows import ParsedContact
-from inboxerr.bulk import insert_ignoring_conflicts
+from inboxerr.bulk import insert_ignoring_conflicts, insert_returning_kept
 
 TABLE = Contact._meta.db_table
 COLUMNS = ("owner_id", "import_job_id", "phone", "name", "variables", "row_number")
@@ -22,33 +22,42 @@ COLUMNS = ("owner_id", "import_job_id", "phone", "name", "variables", "row_numbe
 
 def insert_contacts(*, job_id: int, owner_id: int, contacts: Sequence[ParsedContact]) -> int:
     """Insert the batch inside the caller's transaction; returns how many rows were new."""
+    _no_flush_wait()
+    return insert_ignoring_conflicts(model=Contact, columns=COLUMNS, rows=_rows(job_id, owner_id, contacts),
+                                     order_by="row_number")  # fmt: skip
+
+
+def insert_contacts_finding_repeats(
+    *, job_id: int, owner_id: int, contacts: Sequence[ParsedContact]
+) -> tuple[int, list[dict[str, Any]]]:
+    """As insert_contacts, also answering each row left out as a repeat, with the row whose phone was kept:
+    the insert says which rows went in, so only the few repeated phones are looked up."""
+    _no_flush_wait()
+    kept = set(insert_returning_kept(model=Contact, columns=COLUMNS, rows=_rows(job_id, owner_id, contacts),
+                                     order_by="row_number", returning="row_number"))  # fmt: skip
+    repeats = [c for c in contacts if c.row_number not in kept]
+    if not repeats:
+        return len(kept), []
+    first = dict(
+        Contact.objects.filter(import_job_id=job_id, phone__in={c.phone for c in repeats}).values_list(
+            "phone", "row_number"
+        )
+    )
+    return len(kept), [{"row": c.row_number, "phone": c.phone, "first_row": first.get(c.phone)} for c in repeats]
+
+
+def _rows(job_id: int, owner_id: int, contacts: Sequence[ParsedContact]) -> Iterator[tuple[Any, ...]]:
+    # Within a batch too, the first row of a phone is the one kept (inserted in row order).
+    return ((owner_id, job_id, c.phone, c.name, c.variables, c.row_number) for c in contacts)
+
+
+def _no_flush_wait() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             # Don't wait for the WAL flush at each batch's commit: if the server crashes and
             # loses the last batches, the job's heartbeat stops and the import restarts from
             # its first row, so nothing half-done is ever taken for finished.
             cursor.execute("SET LOCAL synchronous_commit = off")
-    return insert_ignoring_conflicts(
-        model=Contact,
-        columns=COLUMNS,
-        rows=((owner_id, job_id, c.phone, c.name, c.variables, c.row_number) for c in contacts),
-        # Within a batch too, the first row of a phone is the one kept.
-        order_by="row_number",
-    )
-
-
-def find_duplicates(*, job_id: int, contacts: Sequence[ParsedContact]) -> list[dict[str, Any]]:
-    """The rows of `contacts` that were not kept, each with the row whose phone was kept (just inserted)."""
-    kept = dict(
-        Contact.objects.filter(import_job_id=job_id, phone__in={c.phone for c in contacts}).values_list(
-            "phone", "row_number"
-        )
-    )
-    return [
-        {"row": c.row_number, "phone": c.phone, "first_row": kept[c.phone]}
-        for c in contacts
-        if c.phone in kept and kept[c.phone] != c.row_number
-    ]
 
 
 def delete_contacts(*, job_id: int, batch_size: int = 20_000) -> int:

@@ -1,8 +1,9 @@
+import pytest
 from django.db import transaction
 
 from imports.models import Contact
 from imports.tests.factories import ImportJobFactory
-from inboxerr.bulk import insert_ignoring_conflicts
+from inboxerr.bulk import SMALL_BATCH, insert_ignoring_conflicts, insert_returning_kept
 
 COLUMNS = ("owner_id", "import_job_id", "phone", "name", "variables", "row_number")
 
@@ -32,8 +33,6 @@ def test_nothing_to_insert_is_zero(db):
 
 
 def test_a_large_batch_takes_the_bulk_path_with_the_same_rules(db):
-    from inboxerr.bulk import SMALL_BATCH
-
     job = ImportJobFactory()
     rows = [(job.owner_id, job.pk, f"+4474000{n:05d}", f"n{n}", {}, n + 10) for n in range(SMALL_BATCH + 50)]
     rows.insert(0, (job.owner_id, job.pk, "+447400000007", "first", {}, 1))  # wins over row n=7 below
@@ -43,3 +42,20 @@ def test_a_large_batch_takes_the_bulk_path_with_the_same_rules(db):
 
     assert inserted == SMALL_BATCH + 50
     assert Contact.objects.get(phone="+447400000007").name == "first"
+
+
+@pytest.mark.parametrize("size", [3, SMALL_BATCH + 50])  # one INSERT, and the bulk path
+def test_returning_kept_names_the_rows_that_went_in_so_the_rest_were_conflicts(db, size):
+    job = ImportJobFactory()
+    rows = [(job.owner_id, job.pk, f"+4474000{n:05d}", f"n{n}", {}, n + 10) for n in range(size)]
+    rows.append((job.owner_id, job.pk, "+447400000001", "repeat", {}, size + 100))  # a repeat of n=1, later
+
+    with transaction.atomic():
+        kept = insert_returning_kept(model=Contact, columns=COLUMNS, rows=rows, order_by="row_number",
+                                     returning="row_number")  # fmt: skip
+    with transaction.atomic():
+        assert insert_returning_kept(model=Contact, columns=COLUMNS, rows=[], order_by="row_number",
+                                     returning="row_number") == []  # fmt: skip
+
+    assert sorted(kept) == [n + 10 for n in range(size)]
+    assert Contact.objects.count() == size
