@@ -165,7 +165,7 @@ class CampaignAdmin(ModelAdmin):
         if action not in USER_ACTIONS or not self.may_act(request):
             raise PermissionDenied
         chosen = Action(action)
-        if request.method == "GET" and chosen == Action.CANCEL:
+        if request.method == "GET" and chosen == Action.CANCEL and can(campaign.status, chosen):
             context = {
                 **self.admin_site.each_context(request),
                 "opts": self.opts,
@@ -175,8 +175,11 @@ class CampaignAdmin(ModelAdmin):
             }
             request.current_app = self.admin_site.name
             return TemplateResponse(request, "admin/campaigns/campaign/confirm_cancel.html", context)
-        if request.method != "POST":
+        if request.method != "POST" and chosen != Action.CANCEL:
             return HttpResponseNotAllowed(["POST"])
+        if request.method != "POST":  # asked to cancel what can no longer be cancelled: say why
+            self.message_user(request, illegal(campaign.status, chosen).message, messages.ERROR)
+            return redirect(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
         if self.run_action(request, campaign, chosen):
             self.message_user(request, f"{PAST[chosen]} {campaign.name}.", messages.SUCCESS)
         return redirect(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))

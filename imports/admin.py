@@ -19,7 +19,7 @@ from imports.admin_phones import PhoneSearchMixin, phone_from_form
 from imports.admin_views import ImportUploadForm, import_from_form, progress_line
 from imports.models import Contact, ImportJob
 from imports.upload import CSVUploadHandler, streaming_upload
-from inboxerr.admin import LargeTableAdminMixin, ModelAdmin, chosen_only_filter
+from inboxerr.admin import LargeTableAdminMixin, ModelAdmin, as_id, chosen_only_filter
 from inboxerr.csv_stream import spreadsheet_safe, streamed_csv
 from inboxerr.exceptions import Conflict, InboxerrException, TooManyRequests
 
@@ -257,8 +257,8 @@ class ContactAdmin(PhoneSearchMixin, LargeTableAdminMixin, ModelAdmin):
 
     def get_list_display(self, request):
         """Narrowed to one import (its page's link), the list shows that file's own columns."""
-        job_id = request.GET.get("import_job", "")
-        job = ImportJob.objects.filter(pk=int(job_id)).only("column_mapping").first() if job_id.isdecimal() else None
+        job_id = as_id(request.GET.get("import_job", ""))
+        job = ImportJob.objects.filter(pk=job_id).only("column_mapping").first() if job_id is not None else None
         if job is None:
             return self.list_display
         variables = list(job.column_mapping.get("variables", {}).items())[:MAX_VARIABLE_COLUMNS]

@@ -64,7 +64,7 @@ def check_every_changelist(site: admin.AdminSite) -> None:
 LARGEST_ID = 2**63 - 1
 
 
-def _as_id(value: str) -> int | None:
+def as_id(value: str) -> int | None:
     return int(value) if value.isascii() and value.isdigit() and int(value) <= LARGEST_ID else None  # not "²"
 
 
@@ -79,7 +79,7 @@ def chosen_only_filter(field: str, title: str) -> type[admin.SimpleListFilter]:
             value = self.value()
             if not value:
                 return []
-            chosen_id = _as_id(value)
+            chosen_id = as_id(value)
             if chosen_id is None:  # listed all the same: a filter with nothing to list is not applied at all
                 return [(value, value[:20])]
             related = model_admin.model._meta.get_field(field).related_model
@@ -90,7 +90,7 @@ def chosen_only_filter(field: str, title: str) -> type[admin.SimpleListFilter]:
             value = self.value()
             if value is None:
                 return queryset
-            chosen_id = _as_id(value)
+            chosen_id = as_id(value)
             if chosen_id is None:
                 raise IncorrectLookupParameters(f"{field}={value[:20]!r} is not an id.")
             return queryset.filter(**{f"{field}_id": chosen_id})

@@ -82,6 +82,15 @@ def test_cancel_asks_first_and_only_a_post_cancels(staff_client, user):
     assert campaign.status == S.CANCELLED
 
 
+def test_asking_to_cancel_what_has_ended_says_why_instead_of_asking(staff_client, user):
+    campaign = CampaignFactory(owner=user, status=S.COMPLETED)
+
+    response = lifecycle(staff_client, campaign, "cancel", method="get")
+
+    assert "A COMPLETED campaign cannot cancel." in response.content.decode()
+    assert "Yes, cancel the campaign" not in response.content.decode()
+
+
 def test_a_button_not_allowed_now_says_why_and_changes_nothing(staff_client, user):
     campaign = CampaignFactory(owner=user, status=S.COMPLETED)
 

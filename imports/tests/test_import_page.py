@@ -106,3 +106,11 @@ def test_an_imports_contacts_show_the_files_own_columns(staff_client, user):
     assert row.strip().startswith("+447400000001 Ann")
     assert "A-1" in row
     assert "Leeds" in row
+
+
+@pytest.mark.parametrize("value", ["x", "99999999999999999999", "²"])
+def test_a_bad_import_filter_is_the_admins_own_error(staff_client, value):
+    response = staff_client.get("/admin/imports/contact/", {"import_job": value})
+
+    assert response.status_code == 302
+    assert response["Location"].endswith("?e=1")
