@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 
 from campaigns import admin_display, exports, selectors, services
 from campaigns.lifecycle import USER_ACTIONS, Action, available_actions, can, illegal
@@ -121,17 +121,13 @@ class CampaignAdmin(ModelAdmin):
     change_form_template = "admin/campaigns/campaign/change_form.html"
 
     def get_urls(self) -> list[Any]:
-        route = path(
-            "<path:object_id>/lifecycle/<str:action>/",
-            self.admin_site.admin_view(self.lifecycle_view),
-            name="campaigns_campaign_lifecycle",
-        )
-        results = path(
-            "<path:object_id>/results.csv",
-            self.admin_site.admin_view(self.results_view),
-            name="campaigns_campaign_results",
-        )
-        return [route, results, *super().get_urls()]
+        return [
+            *self.page_urls(
+                ("<path:object_id>/lifecycle/<str:action>/", "lifecycle", self.lifecycle_view),
+                ("<path:object_id>/results.csv", "results", self.results_view),
+            ),
+            *super().get_urls(),
+        ]
 
     def results_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         """Export results: every message of the campaign as a CSV row, streamed."""

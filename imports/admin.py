@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
@@ -61,28 +61,13 @@ class ImportJobAdmin(ModelAdmin):
     readonly_fields = ["progress", "next_steps", "columns", "row_errors", "repeats"]
 
     def get_urls(self):
-        info = self.opts.app_label, self.opts.model_name
         return [
-            path("upload/", self.admin_site.admin_view(self.upload_view), name="{}_{}_upload".format(*info)),
-            path(
-                "<path:object_id>/cancel/",
-                self.admin_site.admin_view(self.cancel_view),
-                name="{}_{}_cancel".format(*info),
-            ),
-            path(
-                "<path:object_id>/errors/",
-                self.admin_site.admin_view(self.errors_view),
-                name="{}_{}_errors".format(*info),
-            ),
-            path(
-                "<path:object_id>/errors.csv",
-                self.admin_site.admin_view(self.errors_csv_view),
-                name="{}_{}_errors_csv".format(*info),
-            ),
-            path(
-                "<path:object_id>/duplicates/",
-                self.admin_site.admin_view(self.duplicates_view),
-                name="{}_{}_duplicates".format(*info),
+            *self.page_urls(
+                ("upload/", "upload", self.upload_view),
+                ("<path:object_id>/cancel/", "cancel", self.cancel_view),
+                ("<path:object_id>/errors/", "errors", self.errors_view),
+                ("<path:object_id>/errors.csv", "errors_csv", self.errors_csv_view),
+                ("<path:object_id>/duplicates/", "duplicates", self.duplicates_view),
             ),
             *super().get_urls(),
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from django.contrib import admin
@@ -10,7 +11,8 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.db.models.constants import LOOKUP_SEP
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBase
+from django.urls import URLPattern, path
 from django.utils.functional import cached_property
 from knox.models import AuthToken
 
@@ -50,6 +52,12 @@ class CheckedLookups:
 
 class ModelAdmin(CheckedLookups, admin.ModelAdmin):
     """Every admin page of ours: the admin's own, with the checks above."""
+
+    def page_urls(self, *pages: tuple[str, str, Callable[..., HttpResponseBase]]) -> list[URLPattern]:
+        """This model's own pages beside the admin's, as (route, name, view): each behind the admin's staff
+        check and named `<app>_<model>_<name>`, as the admin names its own."""
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [path(route, self.admin_site.admin_view(view), name=f"{prefix}_{name}") for route, name, view in pages]
 
 
 def check_every_changelist(site: admin.AdminSite) -> None:

@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
@@ -39,9 +40,8 @@ def listen() -> None:
     signal.signal(signal.SIGUSR1, _note_request)
 
 
-def descendants(pid: int) -> list[int]:
-    """Every live process started, at any depth, by `pid` (read from /proc)."""
-    children: dict[int, list[int]] = {}
+def live_processes() -> Iterator[tuple[int, int, int]]:
+    """(pid, parent pid, process group) of every live process, zombies left out, read from /proc."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -49,9 +49,16 @@ def descendants(pid: int) -> list[int]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue  # it ended while we looked
-        state, ppid = stat.rsplit(")", 1)[1].split()[:2]  # the command name may hold spaces and parentheses
+        state, ppid, pgrp = stat.rsplit(")", 1)[1].split()[:3]  # the command name may hold spaces and parentheses
         if state != "Z":
-            children.setdefault(int(ppid), []).append(int(entry.name))
+            yield int(entry.name), int(ppid), int(pgrp)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process started, at any depth, by `pid`."""
+    children: dict[int, list[int]] = {}
+    for child, parent, _group in live_processes():
+        children.setdefault(parent, []).append(child)
     found, pending = [], [pid]
     while pending:
         for child in children.get(pending.pop(), []):

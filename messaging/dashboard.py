@@ -11,8 +11,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from inboxerr.charts import Series, line_chart
-from messaging.backends import backend_path
-from messaging.models import GatewayHealth, Message, TallyKind
+from messaging.dispatcher.gateway_health import recent_refusal
+from messaging.models import Message, TallyKind
 from messaging.tallies import daily, hourly, totals_since
 
 S = Message.Status
@@ -59,9 +59,7 @@ def queue(request: HttpRequest) -> dict[str, Any]:
     now = timezone.now()
     # Each on a partial index holding only these rows (messaging.models.Message.Meta).
     waiting = Message.objects.filter(status=S.QUEUED, held=False)
-    health = GatewayHealth.objects.filter(backend=backend_path()).first()
-    refused_since = now - timedelta(seconds=settings.SMS_AUTH_RETRY_SECONDS)
-    refused = health is not None and health.auth_failed_at is not None and health.auth_failed_at >= refused_since
+    refusal = recent_refusal()
     last_hour = totals_since(now)
     return {
         "due": capped_count(waiting.filter(next_attempt_at__lte=now)),
@@ -69,8 +67,6 @@ def queue(request: HttpRequest) -> dict[str, Any]:
         "held": capped_count(Message.objects.filter(status=S.QUEUED, held=True)),
         "sending": capped_count(Message.objects.filter(status=S.SENDING)),
         "backend": settings.SMS_BACKEND.rsplit(".", 1)[-1],
-        "refused": refused,
-        "refused_at": health.auth_failed_at if refused and health else None,
-        "refused_detail": health.detail if refused and health else "",
+        "refusal": refusal,
         "this_hour": {kind: f"{n:,}" for kind, n in last_hour.items()},
     }

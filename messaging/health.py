@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from messaging.backends import backend_path
-from messaging.dispatcher.gateway_health import auth_recently_refused
-from messaging.models import GatewayHealth
+from messaging.dispatcher.gateway_health import recent_refusal
 
 
 def gateway_check() -> dict:
-    backend = backend_path()
-    if not auth_recently_refused():
+    health = recent_refusal()
+    if health is None:
         return {"ok": True, "backend": settings.SMS_BACKEND}
-    health = GatewayHealth.objects.get(backend=backend)
     return {
         "ok": False,
         "backend": settings.SMS_BACKEND,

@@ -11,6 +11,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from messaging.backends import backend_path
@@ -34,5 +35,14 @@ def clear_auth_refused() -> None:
 
 
 def auth_recently_refused() -> bool:
+    return _recent_refusals().exists()
+
+
+def recent_refusal() -> GatewayHealth | None:
+    """The refusal that pauses sending now (when, and what the gateway said), or None."""
+    return _recent_refusals().first()
+
+
+def _recent_refusals() -> QuerySet[GatewayHealth]:
     since = timezone.now() - timedelta(seconds=settings.SMS_AUTH_RETRY_SECONDS)
-    return GatewayHealth.objects.filter(backend=backend_path(), auth_failed_at__gte=since).exists()
+    return GatewayHealth.objects.filter(backend=backend_path(), auth_failed_at__gte=since)
