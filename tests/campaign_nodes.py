@@ -7,13 +7,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.db import connection
+from django.utils import timezone
+from django_q.tasks import async_task
 
 from campaigns.models import Campaign
 from campaigns.services import campaign_create
 from imports.models import Contact
 from imports.tests.factories import ImportJobFactory
+from messaging.models import Message
 from messaging.simulator import SimulatorConfig, SimulatorThread
-from tests.cluster import REDIS_URL, database_url, flush_redis, node_environment, use_broker
+from tests.cluster import REDIS_URL, database_url, flush_redis, node_environment, use_broker, wait_until
 
 
 def draft_campaign(owner, contacts: int, *, name: str, phone_prefix: str) -> Campaign:
@@ -24,6 +27,23 @@ def draft_campaign(owner, contacts: int, *, name: str, phone_prefix: str) -> Cam
         for i in range(contacts)
     )
     return campaign_create(owner_id=owner.pk, name=name, message_content="Hello {{ name }}", import_job=job)
+
+
+def finish_as_the_schedules_would(campaign: Campaign, *, messages: int, lease_seconds: float) -> tuple[bool, bool]:
+    """After a node went away mid-campaign: what the one-minute schedules do, run as soon as the gone node's
+    leases have expired rather than up to a minute later: expired leases back to QUEUED (checked with the
+    gateway), then dispatch; then the campaign clock, which completes a campaign with nothing left to send.
+    Answers (every message DELIVERED, the campaign COMPLETED)."""
+
+    def leases_expired() -> bool:
+        return not Message.objects.filter(status="SENDING", lease_expires_at__gte=timezone.now()).exists()
+
+    assert wait_until(leases_expired, seconds=lease_seconds + 30)
+    async_task("messaging.tasks.dispatch_tick")
+    delivered = wait_until(lambda: Message.objects.filter(status="DELIVERED").count() == messages, seconds=120)
+    async_task("campaigns.tasks.tick")
+    completed = wait_until(lambda: Campaign.objects.get(pk=campaign.pk).status == "COMPLETED", seconds=60)
+    return delivered, completed
 
 
 @contextmanager

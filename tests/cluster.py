@@ -18,12 +18,15 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from unittest import mock
+
+from inboxerr.shutdown import live_processes
 
 ROOT = Path(__file__).resolve().parents[1]
 # The Redis database the nodes use as broker and cache; flushed by the tests, so it must be theirs alone.
@@ -134,19 +137,23 @@ def tail(log: Path, lines: int = 40) -> str:
 
 
 def process_group(pgid: int) -> set[int]:
-    """Pids of the live (not zombie) processes in a process group, read from /proc."""
-    members = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue  # it ended while we looked
-        state, _ppid, pgrp = stat.rsplit(")", 1)[1].split()[:3]  # the command name may hold spaces and parentheses
-        if int(pgrp) == pgid and state != "Z":
-            members.add(int(entry.name))
-    return members
+    """Pids of the live (not zombie) processes in a process group."""
+    return {pid for pid, _parent, group in live_processes() if group == pgid}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def listening(port: int) -> bool:
+    """Does something accept connections on 127.0.0.1:`port`?"""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
 
 
 def worker_pid(claimed_by: str) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from datetime import timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory
 from imports.tests.factories import ContactFactory
 from inboxerr.tests.factories import UserFactory
+from inboxerr.tests.pages import visible_text
 from messaging.tests.factories import MessageFactory
 
 S = Campaign.Status
@@ -28,10 +28,6 @@ def page_of(client, campaign) -> str:
     return response.content.decode()
 
 
-def text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
-
-
 def lifecycle(client, campaign, action, method="post"):
     return getattr(client, method)(f"/admin/campaigns/campaign/{campaign.pk}/lifecycle/{action}/", follow=True)
 
@@ -41,7 +37,7 @@ def test_a_draft_shows_its_recipients_parts_and_first_messages_from_real_contact
         owner=user, import_job=contacts_import, message_content="Order {{ order_no }} ships to {{ city|default:'you' }}"
     )
 
-    shown = text(page_of(staff_client, campaign))
+    shown = visible_text(page_of(staff_client, campaign))
 
     assert "3 recipients (before opt-outs), about 3 parts" in shown
     assert "+447400000000 Order A-0 ships to Leeds GSM-7 1" in shown
@@ -51,7 +47,7 @@ def test_a_draft_shows_its_recipients_parts_and_first_messages_from_real_contact
 def test_a_draft_names_the_variables_its_import_lacks(staff_client, user, contacts_import):
     campaign = CampaignFactory(owner=user, import_job=contacts_import, message_content="Hi {{ first_name }}")
 
-    assert "The import has no column for first_name" in text(page_of(staff_client, campaign))
+    assert "The import has no column for first_name" in visible_text(page_of(staff_client, campaign))
 
 
 def test_start_pause_resume_are_buttons_on_the_page_recorded_in_history(staff_client, user, contacts_import):
@@ -75,7 +71,7 @@ def test_cancel_asks_first_and_only_a_post_cancels(staff_client, user):
     question = lifecycle(staff_client, campaign, "cancel", method="get")
     campaign.refresh_from_db()
     assert campaign.status == S.RUNNING
-    assert "its 2 queued messages will not be sent" in text(question.content.decode())
+    assert "its 2 queued messages will not be sent" in visible_text(question.content.decode())
 
     lifecycle(staff_client, campaign, "cancel")
     campaign.refresh_from_db()
@@ -127,7 +123,7 @@ def test_a_running_campaign_refreshes_itself_with_rate_eta_and_linked_counts(sta
     MessageFactory(owner=user, status="SENT")  # another campaign's
 
     html = page_of(staff_client, campaign)
-    shown = text(html)
+    shown = visible_text(html)
 
     assert '<meta http-equiv="refresh" content="5">' in html
     assert "75.0% of 4 messages done" in shown
@@ -149,7 +145,7 @@ def test_a_paused_campaign_has_no_rate_and_does_not_refresh(staff_client, user):
 
     html = page_of(staff_client, campaign)
 
-    assert "0.0 sent per second" in text(html)
+    assert "0.0 sent per second" in visible_text(html)
     assert "http-equiv" not in html
 
 

@@ -6,20 +6,16 @@ from __future__ import annotations
 import csv
 import io
 import re
-from html import unescape
 
 import pytest
 from django.urls import reverse
 
 from imports.admin_page import INLINE
 from imports.tests.factories import ContactFactory, ImportJobFactory
+from inboxerr.tests.pages import visible_text
 
 pytestmark = pytest.mark.django_db
 MAPPING = {"phone": "Mobile", "name": ["Name"], "variables": {"Order No.": "order_no", "City": "city"}}
-
-
-def text(html: str) -> str:
-    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
 
 
 def page_of(client, job) -> str:
@@ -35,7 +31,7 @@ def errors(n: int) -> list[dict]:
 def test_the_column_mapping_is_a_table_of_what_each_column_became(staff_client, user):
     job = ImportJobFactory(owner=user, column_mapping=MAPPING)
 
-    shown = text(page_of(staff_client, job))
+    shown = visible_text(page_of(staff_client, job))
 
     assert "Mobile the phone number" in shown
     assert "Name the name" in shown
@@ -47,7 +43,7 @@ def test_the_first_errors_are_inline_and_all_are_a_paginated_page_and_a_csv(staf
     job = ImportJobFactory(owner=user, invalid_rows=1500, errors=errors(250))
 
     html = page_of(staff_client, job)
-    shown = text(html)
+    shown = visible_text(html)
     assert "1,500 invalid rows (the first 250 are kept)." in shown
     assert shown.count("is not a phone number.") == INLINE
     all_url = reverse("admin:imports_importjob_errors", args=[job.pk])
@@ -55,7 +51,7 @@ def test_the_first_errors_are_inline_and_all_are_a_paginated_page_and_a_csv(staf
     assert f'href="{all_url}"' in html
     assert f'href="{csv_url}"' in html
 
-    third = text(staff_client.get(all_url, {"page": 3}).content.decode())
+    third = visible_text(staff_client.get(all_url, {"page": 3}).content.decode())
     assert "Rows 201 to 250 of the 250 kept." in third
     assert "'200' is not a phone number." in third
     assert "Page 3 of 3" in third
@@ -72,7 +68,7 @@ def test_repeated_numbers_are_listed_with_the_row_kept(staff_client, user):
         owner=user, duplicate_rows=2, duplicates=[{"row": 9, "phone": "+447400000001", "first_row": 3}] * 2
     )
 
-    shown = text(page_of(staff_client, job))
+    shown = visible_text(page_of(staff_client, job))
 
     assert "2 repeated numbers." in shown
     assert "9 +447400000001 3" in shown
@@ -102,7 +98,7 @@ def test_an_imports_contacts_show_the_files_own_columns(staff_client, user):
     assert [c.name for c in response.context["cl"].result_list] == ["Ann"]
     assert ">Order No.<" in html
     assert ">City<" in html
-    row = text(re.search(r"<tbody>.*?</tbody>", html, re.S).group())
+    row = visible_text(re.search(r"<tbody>.*?</tbody>", html, re.S).group())
     assert row.strip().startswith("+447400000001 Ann")
     assert "A-1" in row
     assert "Leeds" in row

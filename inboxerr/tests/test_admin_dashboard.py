@@ -16,7 +16,9 @@ from django.utils import timezone
 from campaigns.tests.factories import CampaignFactory
 from imports.tests.factories import ImportJobFactory
 from inboxerr.tests.factories import UserFactory
-from messaging.models import Message, TallyKind
+from inboxerr.tests.pages import visible_text
+from messaging.backends import backend_path
+from messaging.models import GatewayHealth, Message, TallyKind
 from messaging.tallies import tally
 from messaging.tests.factories import MessageFactory
 
@@ -46,10 +48,6 @@ def page(client) -> str:
     return response.content.decode()
 
 
-def text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
-
-
 def test_the_figures_come_from_the_tallies_today_and_over_seven_days(superuser_client):
     now = timezone.now()
     tally(TallyKind.SENT, 1200, at=now)
@@ -58,7 +56,7 @@ def test_the_figures_come_from_the_tallies_today_and_over_seven_days(superuser_c
     tally(TallyKind.DELIVERED, 700, at=now - timedelta(days=3))
     tally(TallyKind.FAILED, 9, at=now - timedelta(days=10))  # older than both
 
-    shown = text(page(superuser_client))
+    shown = visible_text(page(superuser_client))
 
     assert "Sent 1,200 2,000" in shown
     assert "Delivered 1,100 1,800" in shown
@@ -87,7 +85,7 @@ def test_running_paused_and_scheduled_campaigns_show_with_their_progress(superus
     CampaignFactory(name="Newsletter", status="SCHEDULED", scheduled_at=timezone.now() + timedelta(days=1))
     CampaignFactory(name="Old news", status="COMPLETED")
 
-    shown = text(page(superuser_client))
+    shown = visible_text(page(superuser_client))
 
     assert "Spring sale" in shown
     assert "Running 75.0%" in shown
@@ -100,7 +98,7 @@ def test_imports_being_read_are_listed(superuser_client):
     ImportJobFactory(original_filename="customers.csv", status="PROCESSING", total_rows=1500, imported_rows=1490)
     ImportJobFactory(original_filename="finished.csv")
 
-    shown = text(page(superuser_client))
+    shown = visible_text(page(superuser_client))
 
     assert "customers.csv" in shown
     assert "1,500 rows read: 1,490 imported" in shown
@@ -111,7 +109,7 @@ def test_the_latest_failures_say_why_in_words(superuser_client):
     MessageFactory(status=S.FAILED, failed_at=timezone.now(), error="30003", phone="+447400000123")
     MessageFactory(status=S.FAILED, failed_at=timezone.now(), error="RESULT_ERROR_NO_SERVICE")
 
-    shown = text(page(superuser_client))
+    shown = visible_text(page(superuser_client))
 
     assert "+447400000123" in shown
     assert "Unreachable: the phone is off or out of coverage. (Twilio 30003)" in shown
@@ -122,11 +120,23 @@ def test_the_queue_and_the_health_checks_are_shown(superuser_client):
     MessageFactory.create_batch(2, status=S.QUEUED)
     MessageFactory(status=S.QUEUED, next_attempt_at=timezone.now() + timedelta(minutes=5))
 
-    shown = text(page(superuser_client))
+    shown = visible_text(page(superuser_client))
 
     assert "Due now 2" in shown
     assert "Retrying or later 1" in shown
     assert "Database OK" in shown
+
+
+def test_refused_credentials_show_when_and_what_the_gateway_said(superuser_client):
+    GatewayHealth.objects.create(
+        backend=backend_path(), auth_failed_at=timezone.now(), detail="401 Unauthorized: bad password"
+    )
+
+    shown = visible_text(page(superuser_client))
+
+    assert "credentials refused at" in shown
+    assert "sending is paused. 401 Unauthorized: bad password" in shown
+    assert "Gateway Failing" in shown  # the health checks say so too
 
 
 def test_the_page_costs_the_same_queries_however_much_there_is(superuser_client):

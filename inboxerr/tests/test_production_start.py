@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -13,16 +12,10 @@ from pathlib import Path
 import pytest
 
 from inboxerr.tests.test_settings import PRODUCTION, ROOT, manage
-from tests.cluster import kill_group, start_group, tail, wait_until
+from tests.cluster import free_port, kill_group, start_group, tail, wait_until
 
 # Behind the TLS-terminating proxy the README describes: it says the request came over HTTPS.
 PROXIED = {"Host": "sms.example.com", "X-Forwarded-Proto": "https"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(url: str, **headers: str) -> tuple[int, bytes]:

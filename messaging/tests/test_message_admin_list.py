@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from imports.tests.factories import ContactFactory
+from inboxerr.tests.pages import visible_text
 from messaging.tests.factories import MessageEventFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +18,7 @@ def test_a_row_shows_phone_name_campaign_status_parts_and_the_error_in_words(sta
     MessageFactory(owner=user, contact=contact, phone="+447400000001", status="FAILED", error="30006")
 
     html = staff_client.get("/admin/messaging/message/").content.decode()
-    row = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", re.search(r"<tbody>.*?</tbody>", html, re.S).group()))
+    row = visible_text(re.search(r"<tbody>.*?</tbody>", html, re.S).group())
 
     assert "+447400000001 Ann Example - Failed 1 A landline, or a carrier that cannot re…" in row
     assert 'title="A landline, or a carrier that cannot receive SMS. (Twilio 30006)"' in html  # whole on hover

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import pytest
 from django.db.models import Count
-from django.utils import timezone
-from django_q.tasks import async_task
 
 from campaigns.models import Campaign
 from campaigns.services import campaign_start
 from messaging.models import Message
-from tests.campaign_nodes import draft_campaign, gateway_for_nodes
+from tests.campaign_nodes import draft_campaign, finish_as_the_schedules_would, gateway_for_nodes
 from tests.cluster import Node, wait_until
 
 KEY = "qcluster-fault-signing-key"
@@ -58,17 +56,9 @@ def test_a_node_killed_mid_campaign_loses_no_message_and_sends_none_twice(user, 
             node.start()
             node.wait_ready()
 
-            # What the one-minute schedule does, run as soon as the dead node's leases have expired rather
-            # than up to a minute later: expired leases back to QUEUED (checked with the gateway), then dispatch.
-            def leases_expired() -> bool:
-                return not Message.objects.filter(status="SENDING", lease_expires_at__gte=timezone.now()).exists()
-
-            assert wait_until(leases_expired, seconds=LEASE_SECONDS + 30)
-            async_task("messaging.tasks.dispatch_tick")
-            delivered = wait_until(lambda: Message.objects.filter(status="DELIVERED").count() == MESSAGES, seconds=120)
-            # Likewise the campaign clock, which completes a campaign with nothing left to send.
-            async_task("campaigns.tasks.tick")
-            completed = wait_until(lambda: Campaign.objects.get(pk=campaign.pk).status == "COMPLETED", seconds=60)
+            delivered, completed = finish_as_the_schedules_would(
+                campaign, messages=MESSAGES, lease_seconds=LEASE_SECONDS
+            )
             log = node.tail()
         stats = gateway.stats()
 

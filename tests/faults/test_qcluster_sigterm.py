@@ -13,13 +13,10 @@ import signal
 import time
 
 import pytest
-from django.utils import timezone
 from django_q.tasks import async_task
 
-from campaigns.models import Campaign
 from campaigns.services import campaign_start
-from messaging.models import Message
-from tests.campaign_nodes import draft_campaign, gateway_for_nodes
+from tests.campaign_nodes import draft_campaign, finish_as_the_schedules_would, gateway_for_nodes
 from tests.cluster import Node, wait_until
 
 KEY = "qcluster-sigterm-signing-key"
@@ -56,15 +53,10 @@ def test_sigterm_stops_a_busy_node_in_seconds_and_the_campaign_completes_after(u
             node.start()
             node.wait_ready()
 
-            def leases_expired() -> bool:
-                return not Message.objects.filter(status="SENDING", lease_expires_at__gte=timezone.now()).exists()
-
-            # What the one-minute schedules do, run as soon as anything a killed worker held has expired.
-            assert wait_until(leases_expired, seconds=LEASE_SECONDS + 30)
-            async_task("messaging.tasks.dispatch_tick")
-            delivered = wait_until(lambda: Message.objects.filter(status="DELIVERED").count() == MESSAGES, seconds=120)
-            async_task("campaigns.tasks.tick")
-            completed = wait_until(lambda: Campaign.objects.get(pk=campaign.pk).status == "COMPLETED", seconds=60)
+            # Anything a killed worker held is taken up again once its lease expires.
+            delivered, completed = finish_as_the_schedules_would(
+                campaign, messages=MESSAGES, lease_seconds=LEASE_SECONDS
+            )
         stats = gateway.stats()
 
     assert gone, log

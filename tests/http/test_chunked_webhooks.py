@@ -7,7 +7,6 @@ import http.client
 import io
 import json
 import os
-import socket
 
 import pytest
 from django.db import connection
@@ -18,15 +17,9 @@ from inboxerr.http import LengthRequired, request_body
 from messaging import signing
 from messaging.models import Message
 from messaging.tests.factories import AndroidEventFactory, MessageFactory
-from tests.cluster import ROOT, database_url, kill_group, start_group, tail, wait_until
+from tests.cluster import ROOT, database_url, free_port, kill_group, listening, start_group, tail, wait_until
 
 KEY = "chunked-signing-key"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def post_chunked(port: int, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
@@ -59,7 +52,7 @@ def test_a_chunked_signed_receipt_through_gunicorn_is_applied(tmp_path):
     log = tmp_path / "gunicorn.log"
     server = start_group(["-m", "gunicorn", "inboxerr.wsgi", "--config", "gunicorn.conf.py"], env=env, log=log)
     try:
-        assert wait_until(lambda: _listening(port), seconds=30), tail(log)
+        assert wait_until(lambda: listening(port), seconds=30), tail(log)
         status, answer = post_chunked(port, "/api/v1/webhooks/android", body, signing.signed_headers(body, KEY))
     finally:
         kill_group(server)
@@ -67,14 +60,6 @@ def test_a_chunked_signed_receipt_through_gunicorn_is_applied(tmp_path):
     assert (status, json.loads(answer)) == (200, {"results": ["applied"]}), tail(log)
     message.refresh_from_db()
     assert message.status == Message.Status.SENT
-
-
-def _listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-    except OSError:
-        return False
-    return True
 
 
 def chunked_request(body: bytes, *, terminated: bool):

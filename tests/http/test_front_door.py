@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import ssl
 import statistics
 import subprocess
@@ -19,7 +18,7 @@ import pytest
 from django.db import connection
 
 from inboxerr.tokens import token_create
-from tests.cluster import ROOT, database_url, kill_group, start_group, tail, wait_until
+from tests.cluster import ROOT, database_url, free_port, kill_group, listening, start_group, tail, wait_until
 
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
 TEMPLATE = ROOT / "deploy" / "nginx" / "inboxerr.conf.template"
@@ -27,12 +26,6 @@ SLOW_CLIENTS = 64
 ATTACK_SECONDS = 8  # under nginx's 10 s header timeout: it holds every slow client for the whole attack
 
 pytestmark = [pytest.mark.postgres, pytest.mark.nginx, pytest.mark.django_db(transaction=True)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def render(template: str, values: dict[str, str]) -> str:
@@ -57,7 +50,7 @@ def gunicorn(tmp_path):
     }
     log = tmp_path / "gunicorn.log"
     server = start_group(["-m", "gunicorn", "inboxerr.wsgi", "--config", "gunicorn.conf.py"], env=env, log=log)
-    assert wait_until(lambda: _listening(port), seconds=30), tail(log)
+    assert wait_until(lambda: listening(port), seconds=30), tail(log)
     yield port
     kill_group(server)
 
@@ -95,7 +88,7 @@ def nginx(tmp_path, gunicorn):
     check = subprocess.run([NGINX, "-t", "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
     process = start_group_binary([NGINX, "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"], tmp_path)
-    assert wait_until(lambda: _listening(https_port), seconds=10), (tmp_path / "error.log").read_text()
+    assert wait_until(lambda: listening(https_port), seconds=10), (tmp_path / "error.log").read_text()
     yield https_port
     kill_group(process)
 
@@ -103,14 +96,6 @@ def nginx(tmp_path, gunicorn):
 def start_group_binary(args: list[str], tmp_path: Path) -> subprocess.Popen:
     with open(tmp_path / "nginx.out", "ab") as out:
         return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def _listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-    except OSError:
-        return False
-    return True
 
 
 # --- The slow clients and the probes ---------------------------------------------------------------
