@@ -13,10 +13,11 @@ bench/out/), then measures:
   of six text columns: the floor for getting those bytes into PostgreSQL, so
   import/COPY is what parsing, validation and de-duplication cost on top.
 
-It uses the database inboxerr_bench on 127.0.0.1:5432 (created and migrated if
-needed) and truncates the contacts and jobs after each run. It prints a Markdown
-table and writes the same figures to bench/out/import_bench.json. MB are MiB
-(ru_maxrss is in KiB on Linux).
+It uses the database inboxerr_bench on 127.0.0.1:5432, or the one named by
+IMPORT_BENCH_DATABASE (created and migrated if needed), and truncates the
+contacts and jobs after each run. It prints a Markdown table and writes the
+same figures to bench/out/import_bench.json. MB are MiB (ru_maxrss is in KiB
+on Linux).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 OUT = HERE / "out"
 SERVER_URL = "postgres://postgres@127.0.0.1:5432"
-DB_NAME = "inboxerr_bench"
+# Another name keeps runs on a shared server apart; the child process reads the same variable.
+DB_NAME = os.environ.get("IMPORT_BENCH_DATABASE", "inboxerr_bench")
 BLOCK = 1 << 20
 # DEBUG=false so Django keeps no query log, which would grow with every batch; it insists on a long SECRET_KEY.
 CHILD_ENV = {
@@ -196,7 +198,9 @@ def target(name: str, value: float | None, limit: float, unit: str = "MB") -> di
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], epilog=f"Database: {DB_NAME} (set IMPORT_BENCH_DATABASE for another)."
+    )
     parser.add_argument("--rows", default="100000,1000000", help="comma-separated sizes (default: %(default)s)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)  # one measured import run
     args = parser.parse_args()

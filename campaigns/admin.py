@@ -28,6 +28,7 @@ SERVICES: dict[Action, Callable[..., Campaign]] = {
 }
 PAST = {Action.START: "Started", Action.PAUSE: "Paused", Action.RESUME: "Resumed", Action.CANCEL: "Cancelled"}
 REFRESH_SECONDS = 5
+ACTIVE_OR_BEFORE = {Campaign.Status.DRAFT, Campaign.Status.SCHEDULED, Campaign.Status.RUNNING, Campaign.Status.PAUSED}
 
 
 def _lifecycle_action(action: Action) -> Callable[..., None]:
@@ -44,7 +45,7 @@ def _lifecycle_action(action: Action) -> Callable[..., None]:
     return act
 
 
-EDITABLE = ["name", "description", "message_content", "template", "import_job", "scheduled_at"]
+EDITABLE = ["name", "description", "message_content", "template", "import_job", "include_non_mobile", "scheduled_at"]
 
 
 class CampaignForm(forms.ModelForm):
@@ -95,7 +96,8 @@ class CampaignAdmin(ModelAdmin):
     list_filter = ["status", ("owner", admin.RelatedOnlyFieldListFilter), "scheduled_at", "created_at"]
     search_fields = ["name", "description"]
     list_select_related = ["owner", "template", "import_job"]
-    raw_id_fields = ["owner", "template", "import_job"]
+    # Searchable selects; the template and import offer only the owner's usable ones (owner_choices.js).
+    autocomplete_fields = ["owner", "template", "import_job"]
     date_hierarchy = "created_at"
     # Written by the lifecycle and the fan-out only: an edit here would change what a running campaign sends
     # (frozen_content) or make its fan-out look finished or stalled.
@@ -107,11 +109,13 @@ class CampaignAdmin(ModelAdmin):
         "progress",
         "breakdown",
         "before_start",
+        "test_sends",
         "failure_reason",
         "recipients_count",
         "skipped_opted_out",
         "skipped_missing_variables",
         "skipped_too_long",
+        "skipped_not_mobile",
         "started_at",
         "completed_at",
         "created_at",
@@ -120,11 +124,24 @@ class CampaignAdmin(ModelAdmin):
     actions = [_lifecycle_action(action) for action in USER_ACTIONS]
     change_form_template = "admin/campaigns/campaign/change_form.html"
 
+    class Media:
+        # After Django's own autocomplete set-up, which owner_choices.js extends.
+        js = ["admin/js/jquery.init.js", "admin/js/autocomplete.js", "inboxerr/owner_choices.js"]
+
+    def get_form(self, request: HttpRequest, obj: Campaign | None = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        owner = {"data-owner": str(obj.owner_id)} if obj is not None else {"data-owner-from": "id_owner"}
+        for name in ("template", "import_job"):
+            if name in form.base_fields:
+                form.base_fields[name].widget.attrs.update(owner)
+        return form
+
     def get_urls(self) -> list[Any]:
         return [
             *self.page_urls(
                 ("<path:object_id>/lifecycle/<str:action>/", "lifecycle", self.lifecycle_view),
                 ("<path:object_id>/results.csv", "results", self.results_view),
+                ("<path:object_id>/test-send/", "test_send", self.test_send_view),
             ),
             *super().get_urls(),
         ]
@@ -137,6 +154,25 @@ class CampaignAdmin(ModelAdmin):
         if not self.has_view_permission(request, campaign):
             raise PermissionDenied
         return exports.results_csv(campaign)
+
+    def test_send_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The page's "Send a test": this campaign's message to the phone typed, shown among its test sends."""
+        campaign = self.get_object(request, unquote(object_id))
+        if campaign is None:
+            raise Http404(f"No campaign with id {object_id}.")
+        if not self.may_act(request):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        phone = request.POST.get("phone", "")
+        try:
+            sent = services.campaign_test_send(campaign=campaign, phone=phone, requested_by_id=request.user.pk)
+        except InboxerrException as error:
+            self.message_user(request, f"Test send not sent: {admin_display.in_words(error)}", messages.ERROR)
+        else:
+            self.log_change(request, campaign, f"Test send to {sent.message.phone}")
+            self.message_user(request, f"Test message queued for {sent.message.phone}.", messages.SUCCESS)
+        return redirect(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
 
     def may_act(self, request: HttpRequest) -> bool:
         """Start, pause, resume and cancel need permission to change campaigns (any campaign's, not this one's:
@@ -184,6 +220,8 @@ class CampaignAdmin(ModelAdmin):
         if obj is not None:
             context["lifecycle_actions"] = available_actions(obj.status) if self.may_act(request) else []
             context["can_export"] = obj.status != Campaign.Status.DRAFT
+            # A test shows the message as it will arrive: useful until the campaign has sent it for real.
+            context["can_test_send"] = self.may_act(request) and obj.status in ACTIVE_OR_BEFORE
             # Read-only while it runs, so reloading loses nothing.
             context["refresh_seconds"] = REFRESH_SECONDS if obj.status == Campaign.Status.RUNNING else None
         return super().render_change_form(request, context, add, change, form_url, obj)
@@ -193,9 +231,10 @@ class CampaignAdmin(ModelAdmin):
             return [(None, {"fields": ["owner", *EDITABLE]})]
         what = (None, {"fields": ["name", "owner", "status", *EDITABLE[1:], "failure_reason"]})
         if obj.status in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
-            return [what, ("Before you start", {"fields": ["before_start"]})]
+            return [what, ("Before you start", {"fields": ["before_start", "test_sends"]})]
         sending = ("Sending", {"fields": ["progress", "breakdown", "started_at", "completed_at"]})
-        return [sending, what, ("Recorded", {"fields": ["frozen_content", "recipients_count", "created_at"],
+        tests = [("Test sends", {"fields": ["test_sends"]})] if obj.status in ACTIVE_OR_BEFORE else []
+        return [sending, what, *tests, ("Recorded", {"fields": ["frozen_content", "recipients_count", "created_at"],
                                              "classes": ["collapse"]})]  # fmt: skip
 
     def get_readonly_fields(self, request: HttpRequest, obj: Campaign | None = None) -> list[str]:
@@ -247,6 +286,10 @@ class CampaignAdmin(ModelAdmin):
     @admin.display(description="What it will send")
     def before_start(self, campaign: Campaign) -> str:
         return admin_display.before_start(campaign) if campaign.pk else "-"
+
+    @admin.display(description="Test sends")
+    def test_sends(self, campaign: Campaign) -> str:
+        return admin_display.test_sends(campaign) if campaign.pk else "-"
 
     def _stats(self, campaign: Campaign) -> dict[str, Any]:
         # Read once per page: progress and breakdown show the same figures.

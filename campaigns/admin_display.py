@@ -15,6 +15,7 @@ from campaigns import selectors, services
 from campaigns.models import Campaign
 from imports.models import ImportJob
 from inboxerr.exceptions import InboxerrException
+from messaging.errors import explain
 
 PREVIEWED = 5
 
@@ -64,6 +65,7 @@ def breakdown(campaign: Campaign, stats: dict[str, Any]) -> SafeString:
             ("opted out", campaign.skipped_opted_out),
             ("missing a variable", campaign.skipped_missing_variables),
             ("over the parts limit", campaign.skipped_too_long),
+            ("not mobile (fixed line, toll-free, premium rate, ...)", campaign.skipped_not_mobile),
         ]
         if n
     ]
@@ -103,12 +105,67 @@ def before_start(campaign: Campaign) -> SafeString:
             for item in preview["messages"]
         ),
     )
+    left_out = preview["skipped_not_mobile"]
+    not_mobile = (
+        format_html(
+            " {} numbers that are not mobile (fixed line, toll-free, premium rate, ...) are left out; tick "
+            "“Include non-mobile numbers” to send to them too.",
+            f"{left_out:,}",
+        )
+        if left_out
+        else ""
+    )
     return format_html(
         "<p><strong>{}</strong> recipients (before opt-outs), about <strong>{}</strong> parts: "
-        "the units the gateway bills, one per part.</p>"
+        "the units the gateway bills, one per part.{}</p>"
         "<table><thead><tr><th>Phone</th><th>First messages, as they will be sent</th><th>Encoding</th>"
         "<th>Parts</th></tr></thead><tbody>{}</tbody></table>",
         f"{preview['recipients']:,}",
         f"{preview['estimated_total_parts']:,}",
+        not_mobile,
         samples,
     )
+
+
+TEST_SENDS_SHOWN = 5
+
+
+def test_sends(campaign: Campaign) -> SafeString:
+    """The latest test sends, each with where its message is now."""
+    sends = campaign.test_sends.select_related("message", "requested_by")[:TEST_SENDS_SHOWN]
+    rows = format_html_join(
+        "",
+        '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+        (
+            (
+                reverse("admin:messaging_message_change", args=[send.message.pk]),
+                send.message.phone,
+                send.message.status.capitalize(),
+                f"{timezone.localtime(send.created_at):%d %b %H:%M}",
+                send.requested_by or "",
+                explain(send.message.error) if send.message.error else "",
+            )
+            for send in sends
+        ),
+    )
+    table = format_html(
+        "<table><thead><tr><th>Phone</th><th>Status</th><th>Sent</th><th>By</th><th>Error</th></tr></thead>"
+        "<tbody>{}</tbody></table>",
+        rows,
+    )
+    return format_html(
+        '{}<p class="help">{}</p>',
+        table if sends else "",
+        "Send a test (the box above) to see the message on a phone. Tests are never counted in the campaign's figures.",
+    )
+
+
+def in_words(error: InboxerrException) -> str:
+    """An API error as sentences: its message, then what each detail says (a field's errors, a bad phone's)."""
+    details = error.details if isinstance(error.details, dict) else {}
+    said = [_said(item) for value in details.values() for item in (value if isinstance(value, list) else [value])]
+    return " ".join([error.message, *filter(None, said)])
+
+
+def _said(item: Any) -> str:
+    return str(item.get("message", "")) if isinstance(item, dict) else str(item)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from campaigns.services import campaign_compile, campaign_fail
+from imports.line_types import TEXTABLE
 from imports.models import Contact
 from inboxerr import shutdown
 from inboxerr.bulk import insert_ignoring_conflicts
@@ -44,6 +45,7 @@ class FanOutResult:
     skipped_opted_out: int = 0
     skipped_missing_variables: int = 0
     skipped_too_long: int = 0
+    skipped_not_mobile: int = 0
 
 
 def campaign_fan_out(
@@ -76,7 +78,7 @@ def _fan_out(campaign_id: int, on_batch: Callable[[FanOutResult], None] | None) 
         contacts = list(
             Contact.objects.filter(import_job_id=campaign.import_job_id, id__gt=last_id)
             .order_by("id")
-            .values_list("id", "phone", "name", "variables")[:BATCH_SIZE]
+            .values_list("id", "phone", "name", "variables", "line_type")[:BATCH_SIZE]
         )
         if not contacts:
             break
@@ -98,6 +100,7 @@ def _fan_out(campaign_id: int, on_batch: Callable[[FanOutResult], None] | None) 
         skipped_opted_out=result.skipped_opted_out,
         skipped_missing_variables=result.skipped_missing_variables,
         skipped_too_long=result.skipped_too_long,
+        skipped_not_mobile=result.skipped_not_mobile,
         fanout_completed_at=timezone.now(),
     )
     return result
@@ -129,19 +132,24 @@ MESSAGE_COLUMNS = (
 def _messages_for(campaign: Campaign, compiled: CompiledTemplate, contacts: list, result: FanOutResult) -> list[tuple]:
     """Message rows (in MESSAGE_COLUMNS order) for a batch of contacts; skips are counted in `result`."""
     opted_out = set(
-        OptOut.objects.filter(owner_id=campaign.owner_id, phone__in=[phone for _, phone, _, _ in contacts]).values_list(
+        OptOut.objects.filter(owner_id=campaign.owner_id, phone__in=[phone for _, phone, *_ in contacts]).values_list(
             "phone", flat=True
         )
     )
     now = timezone.now()
     rows = []
-    for contact_id, phone, name, variables in contacts:
+    for contact_id, phone, name, variables, line_type in contacts:
         result.recipients += 1
+        # Counted as the opt-outs are, in this loop that renders each message anyway: a filter in the contacts'
+        # query would need another scan of the import to count what it left out.
+        if line_type not in TEXTABLE and not campaign.include_non_mobile:
+            result.skipped_not_mobile += 1
+            continue
         if phone in opted_out:
             result.skipped_opted_out += 1
             continue
         try:
-            content = compiled.render({**variables, "phone": phone, "name": name})
+            content = compiled.render(contact_values(variables, phone=phone, name=name))
         except MissingVariables:
             result.skipped_missing_variables += 1
             continue
@@ -154,6 +162,11 @@ def _messages_for(campaign: Campaign, compiled: CompiledTemplate, contacts: list
             (campaign.owner_id, campaign.pk, contact_id, campaign.import_job_id, phone, content, variables, parts, now)
         )
     return rows
+
+
+def contact_values(variables: dict[str, str], *, phone: str, name: str) -> dict[str, str]:
+    """What a contact's message is rendered with: the import's own columns, and its phone and name over them."""
+    return {**variables, "phone": phone, "name": name}
 
 
 def _write_batch(campaign_id: int, rows: list[tuple]) -> bool:

@@ -43,12 +43,21 @@ class Campaign(models.Model):
     frozen_content = models.TextField(blank=True, default="")
     # Created with its own upload (from-csv): starts, or fails, when that import finishes.
     start_when_imported = models.BooleanField(default=False)
+    # Off: contacts on fixed lines, toll-free, premium-rate and other lines that are not mobile are skipped
+    # (skipped_not_mobile); most cannot receive an SMS, and a gateway reports some of them delivered anyway.
+    include_non_mobile = models.BooleanField(
+        "include non-mobile numbers",
+        default=False,
+        help_text="Also send to fixed-line, toll-free, premium-rate and other numbers that are not mobile.",
+    )
     # Fan-out: one Message per contact, written by a worker in batches.
     recipients_count = models.PositiveIntegerField(default=0)
     skipped_opted_out = models.PositiveIntegerField(default=0)
     skipped_missing_variables = models.PositiveIntegerField(default=0)
     # Recipients whose message came out longer than SMS_MAX_PARTS (long values in the merge fields).
     skipped_too_long = models.PositiveIntegerField(default=0)
+    # Recipients whose number is not on a mobile line, left out unless include_non_mobile.
+    skipped_not_mobile = models.PositiveIntegerField(default=0)
     fanout_heartbeat_at = models.DateTimeField(null=True, blank=True)
     fanout_completed_at = models.DateTimeField(null=True, blank=True)
     scheduled_at = models.DateTimeField(null=True, blank=True)
@@ -76,3 +85,25 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CampaignTestSend(models.Model):
+    """A campaign's message sent to one phone the staff member typed, to see it arrive before the real send.
+
+    Its message goes through the normal send path but belongs to no campaign, so it is never counted in the
+    campaign's statistics; this row is what links it back to the campaign's page."""
+
+    # Indexed by testsend_campaign_idx below, newest first as the page lists them.
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="test_sends", db_index=False)
+    message = models.ForeignKey("messaging.Message", on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["campaign", "-id"], name="testsend_campaign_idx")]
+
+    def __str__(self) -> str:
+        return f"Test of {self.campaign} to {self.message.phone}"

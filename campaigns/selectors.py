@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from campaigns.fanout import contact_values
 from campaigns.models import Campaign
 from campaigns.services import campaign_compile
+from imports.line_types import TEXTABLE
 from imports.models import Contact
 from messaging.models import Message
 from templates.renderer import MissingVariables
@@ -56,6 +58,7 @@ def campaign_stats(*, campaign: Campaign) -> dict[str, Any]:
         "skipped_opted_out": campaign.skipped_opted_out,
         "skipped_missing_variables": campaign.skipped_missing_variables,
         "skipped_too_long": campaign.skipped_too_long,
+        "skipped_not_mobile": campaign.skipped_not_mobile,
         "fan_out_complete": campaign.fanout_completed_at is not None,
     }
 
@@ -68,16 +71,29 @@ def send_rate(campaign: Campaign, now: datetime) -> float:
     return Message.objects.filter(campaign=campaign, sent_at__gte=since).count() / seconds
 
 
+def _line_type_counts(campaign: Campaign, everyone: QuerySet[Contact]) -> tuple[int, int]:
+    """(contacts, those the fan-out sends to whatever the campaign's setting): the counts the import recorded
+    as it wrote its contacts, or, for an import from before they were recorded, one pass over its contacts."""
+    recorded = campaign.import_job.line_types if campaign.import_job else None
+    if recorded:
+        return sum(recorded.values()), sum(n for kind, n in recorded.items() if kind in TEXTABLE)
+    counts = everyone.aggregate(everyone=Count("*"), textable=Count("id", filter=Q(line_type__in=TEXTABLE)))
+    return counts["everyone"], counts["textable"]
+
+
 def campaign_preview(*, campaign: Campaign, limit: int) -> dict[str, Any]:
-    """The first `limit` messages as they would be sent, and an estimate of the whole campaign's parts."""
+    """The first `limit` messages as they would be sent, and an estimate of the whole campaign's parts.
+
+    Contacts the fan-out will skip as not mobile are left out of both, and counted."""
     compiled = campaign_compile(campaign)
-    contacts = Contact.objects.filter(import_job_id=campaign.import_job_id).order_by("id")
+    everyone = Contact.objects.filter(import_job_id=campaign.import_job_id)
+    sent_to = everyone if campaign.include_non_mobile else everyone.filter(line_type__in=TEXTABLE)
+    contacts = sent_to.order_by("id")
     items: list[dict[str, Any]] = []
     sampled: list[int] = []  # the parts of each message that rendered
     for contact in contacts[: max(1, min(limit, MAX_PREVIEW))]:
-        values = {**contact.variables, "phone": contact.phone, "name": contact.name}
         try:
-            text = compiled.render(values)
+            text = compiled.render(contact_values(contact.variables, phone=contact.phone, name=contact.name))
         except MissingVariables as exc:
             items.append({"phone": contact.phone, "rendered": None, "missing": exc.names, "encoding": None, "parts": 0})
             continue
@@ -92,6 +108,15 @@ def campaign_preview(*, campaign: Campaign, limit: int) -> dict[str, Any]:
                 "parts": segments.parts,
             }
         )
-    recipients = contacts.count() if campaign.import_job_id else 0
+    recipients = skipped = 0
+    if campaign.import_job_id:
+        contacts_count, textable = _line_type_counts(campaign, everyone)
+        skipped = 0 if campaign.include_non_mobile else contacts_count - textable
+        recipients = contacts_count - skipped
     average = sum(sampled) / len(sampled) if sampled else 0
-    return {"messages": items, "recipients": recipients, "estimated_total_parts": round(average * recipients)}
+    return {
+        "messages": items,
+        "recipients": recipients,
+        "skipped_not_mobile": skipped,
+        "estimated_total_parts": round(average * recipients),
+    }

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.fields import empty
 from rest_framework.reverse import reverse
 
 from campaigns.lifecycle import available_actions
@@ -10,6 +11,18 @@ from campaigns.models import Campaign
 from imports.models import ImportJob
 from imports.serializers import ImportJobSerializer, ImportOptionsSerializer
 from templates.serializers import ContentOrTemplateSerializer
+
+INCLUDE_NON_MOBILE_HELP = (
+    "Also send to numbers that are not mobile (fixed line, toll-free, premium rate, ...); off, they are skipped "
+    "and counted in skipped_not_mobile."
+)
+
+
+class UnchangedWhenLeftOut(serializers.BooleanField):
+    """A box an edit leaves out of a form (multipart) body is unchanged, not turned off as DRF reads a form's
+    missing checkbox; a JSON body that leaves it out means the same."""
+
+    default_empty_html = empty
 
 
 class CampaignSerializer(serializers.ModelSerializer):
@@ -34,11 +47,13 @@ class CampaignSerializer(serializers.ModelSerializer):
             "message_content",
             "template_id",
             "import_id",
+            "include_non_mobile",
             "failure_reason",
             "recipients_count",
             "skipped_opted_out",
             "skipped_missing_variables",
             "skipped_too_long",
+            "skipped_not_mobile",
             "stats_url",
             "scheduled_at",
             "started_at",
@@ -64,6 +79,7 @@ class CampaignWriteSerializer(ContentOrTemplateSerializer):
     message_content = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
     import_id = serializers.IntegerField(required=False, allow_null=True, default=None)
     scheduled_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    include_non_mobile = serializers.BooleanField(required=False, default=False, help_text=INCLUDE_NON_MOBILE_HELP)
 
     def validate_import_id(self, value: int | None) -> ImportJob | None:
         if value is None:
@@ -90,6 +106,7 @@ class CampaignUpdateSerializer(CampaignWriteSerializer):
     template_id = serializers.IntegerField(required=False, allow_null=True)
     import_id = serializers.IntegerField(required=False, allow_null=True)
     scheduled_at = serializers.DateTimeField(required=False, allow_null=True)
+    include_non_mobile = UnchangedWhenLeftOut(required=False, help_text=INCLUDE_NON_MOBILE_HELP)
 
 
 class CampaignFromCSVSerializer(ImportOptionsSerializer, ContentOrTemplateSerializer):
@@ -101,6 +118,7 @@ class CampaignFromCSVSerializer(ImportOptionsSerializer, ContentOrTemplateSerial
     description = serializers.CharField(required=False, allow_blank=True, default="")
     message_content = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
     scheduled_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    include_non_mobile = serializers.BooleanField(required=False, default=False, help_text=INCLUDE_NON_MOBILE_HELP)
 
 
 class CampaignFromCSVResultSerializer(serializers.Serializer):
@@ -123,6 +141,10 @@ class CampaignStatsSerializer(serializers.Serializer):
     skipped_opted_out = serializers.IntegerField()
     skipped_missing_variables = serializers.IntegerField()
     skipped_too_long = serializers.IntegerField(help_text="Recipients whose message would be over SMS_MAX_PARTS.")
+    skipped_not_mobile = serializers.IntegerField(
+        help_text="Recipients whose number is not on a mobile line (fixed line, toll-free, premium rate, ...), "
+        "skipped because include_non_mobile is off."
+    )
     fan_out_complete = serializers.BooleanField()
 
 
@@ -136,5 +158,8 @@ class PreviewMessageSerializer(serializers.Serializer):
 
 class CampaignPreviewSerializer(serializers.Serializer):
     messages = PreviewMessageSerializer(many=True)
-    recipients = serializers.IntegerField()
+    recipients = serializers.IntegerField(help_text="The contacts it will be sent to, before opt-outs.")
+    skipped_not_mobile = serializers.IntegerField(
+        help_text="The contacts it will skip as not mobile (0 with include_non_mobile)."
+    )
     estimated_total_parts = serializers.IntegerField()

@@ -16,10 +16,11 @@ from django.utils import timezone
 
 from campaigns import tasks
 from campaigns.lifecycle import TRANSITIONS, Action, in_sources_of, require, transition
-from campaigns.models import Campaign
-from imports.models import ImportJob
+from campaigns.models import Campaign, CampaignTestSend
+from imports.models import Contact, ImportJob
 from inboxerr.exceptions import Conflict, InboxerrException
 from messaging.models import Message
+from messaging.services import Recipient, messages_send
 from templates.limits import check_literal_text
 from templates.models import MessageTemplate
 from templates.renderer import CompiledTemplate, compile_template
@@ -106,6 +107,7 @@ def campaign_create(
     import_job: ImportJob | None = None,
     scheduled_at: datetime | None = None,
     start_when_imported: bool = False,
+    include_non_mobile: bool = False,
 ) -> Campaign:
     campaign = Campaign(
         owner_id=owner_id,
@@ -116,6 +118,7 @@ def campaign_create(
         import_job=import_job,
         scheduled_at=scheduled_at,
         start_when_imported=start_when_imported,
+        include_non_mobile=include_non_mobile,
     )
     check_references(owner_id=owner_id, template=template, import_job=import_job)
     compiled = campaign_compile(campaign)
@@ -220,6 +223,27 @@ def campaign_fail(*, campaign: Campaign, reason: str) -> Campaign:
     campaign = transition(campaign, Action.FAIL, failure_reason=reason, completed_at=timezone.now())
     transaction.on_commit(partial(tasks.enqueue_message_sync, campaign_id=campaign.pk))
     return campaign
+
+
+# --- Test sends -----------------------------------------------------------------
+
+
+def campaign_test_send(*, campaign: Campaign, phone: str, requested_by_id: int | None) -> CampaignTestSend:
+    """The campaign's text, rendered with its import's first contact but sent to `phone`, through the normal
+    send path (normalised, opt-outs refused, queued for the dispatcher). Its message belongs to no campaign,
+    so the campaign's statistics never count it."""
+    first = Contact.objects.filter(import_job_id=campaign.import_job_id).order_by("id").first()
+    values = {**first.variables, "name": first.name} if first is not None else {}
+    with transaction.atomic():
+        queued = messages_send(
+            owner_id=campaign.owner_id,
+            recipients=[Recipient(phone=phone, variables=values)],
+            content=campaign_text(campaign),
+            single=True,
+        )
+        return CampaignTestSend.objects.create(
+            campaign=campaign, message_id=queued.message_ids[0], requested_by_id=requested_by_id
+        )
 
 
 # --- Scheduling and imports --------------------------------------------------------

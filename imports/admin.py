@@ -6,6 +6,7 @@ from django.contrib.admin.helpers import AdminForm
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -15,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from imports import admin_page, services
-from imports.admin_phones import PhoneSearchMixin, phone_from_form
+from imports.admin_phones import PhoneSearchMixin, phone_from_form, phone_in
 from imports.admin_views import ImportUploadForm, import_from_form, progress_line
 from imports.models import Contact, ImportJob
 from imports.upload import CSVUploadHandler, streaming_upload
@@ -27,6 +28,8 @@ from inboxerr.exceptions import Conflict, InboxerrException, TooManyRequests
 REFRESH_SECONDS = 2
 # A file's own columns shown in its contacts' list; a wider file shows its first ones.
 MAX_VARIABLE_COLUMNS = 12
+# An import's fields that can hold thousands of entries; a page that only names the import leaves them out.
+JOB_BULK = ("errors", "duplicates", "column_mapping")
 
 
 @admin.register(ImportJob)
@@ -51,6 +54,7 @@ class ImportJobAdmin(ModelAdmin):
     fieldsets = [
         (None, {"fields": ["original_filename", "owner", "status", "progress", "failure_reason", "next_steps"]}),
         ("Columns", {"fields": ["columns"]}),
+        ("Line types", {"fields": ["line_types_summary"]}),
         ("Row errors", {"fields": ["row_errors"]}),
         ("Repeated numbers", {"fields": ["repeats"]}),
         ("Options", {"fields": ["default_region", "delimiter", "phone_column", "name_column"]}),
@@ -58,7 +62,7 @@ class ImportJobAdmin(ModelAdmin):
         ("Timing", {"fields": ["created_at", "started_at", "heartbeat_at", "finished_at", "attempts"],
                     "classes": ["collapse"]}),
     ]  # fmt: skip
-    readonly_fields = ["progress", "next_steps", "columns", "row_errors", "repeats"]
+    readonly_fields = ["progress", "next_steps", "columns", "line_types_summary", "row_errors", "repeats"]
 
     def get_urls(self):
         return [
@@ -71,6 +75,21 @@ class ImportJobAdmin(ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def choosable(self, queryset):
+        return queryset.filter(status=ImportJob.Status.SUCCESS)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        match = request.resolver_match
+        if match is not None and match.url_name == f"{self.opts.app_label}_{self.opts.model_name}_changelist":
+            # The list shows counts: a page of big imports fetched and decoded up to 2,000 kept rows each.
+            queryset = queryset.defer(*JOB_BULK)
+        return queryset
+
+    @admin.display(description="Contacts by line type")
+    def line_types_summary(self, job):
+        return admin_page.line_types_table(job)
 
     def has_change_permission(self, request, obj=None):
         # Jobs change only through the import pipeline, so their page is read-only.
@@ -234,20 +253,51 @@ class ContactAdmin(PhoneSearchMixin, LargeTableAdminMixin, ModelAdmin):
     list_display = ["phone", "name", "import_job", "owner", "row_number"]
     list_filter = [chosen_only_filter("import_job", "import")]
     search_fields = ["phone__exact", "name"]
+    search_help_text = "A phone number in any format, or a name; in one import's list, also any of its columns."
     list_select_related = ["owner", "import_job"]
     raw_id_fields = ["import_job"]
     # A contact belongs to whoever owns its import, never to anyone else.
     fields = ["import_job", "phone", "name", "variables", "row_number", "owner"]
     readonly_fields = ["owner"]
 
+    def get_queryset(self, request):
+        # A row names its import, joined (list_select_related) without the import's kept row errors, repeats
+        # and column mapping: up to 1,000 of each, which every row of a big import's list fetched and decoded.
+        return super().get_queryset(request).defer(*(f"import_job__{name}" for name in JOB_BULK))
+
+    def get_sortable_by(self, request):
+        # By phone within one import, on its (import, phone) index; otherwise only in the default order (by id):
+        # sorting a million contacts by another column read them all.
+        return ["phone"] if as_id(request.GET.get("import_job", "")) is not None else []
+
     def get_list_display(self, request):
         """Narrowed to one import (its page's link), the list shows that file's own columns."""
-        job_id = as_id(request.GET.get("import_job", ""))
-        job = ImportJob.objects.filter(pk=job_id).only("column_mapping").first() if job_id is not None else None
+        job = self._chosen_import(request)
         if job is None:
             return self.list_display
         variables = list(job.column_mapping.get("variables", {}).items())[:MAX_VARIABLE_COLUMNS]
         return ["phone", "name", *(_variable_column(header, name) for header, name in variables), "row_number"]
+
+    def get_search_results(self, request, queryset, search_term):
+        """Narrowed to one import, a word that is not a phone number also finds contacts by any of the file's
+        own columns (an order number, a city), in part and in any case. Only there: it reads the import's
+        contacts one by one, which one import's list can afford and a search over every contact could not."""
+        job = self._chosen_import(request)
+        term = search_term.strip()
+        if job is None or not term or phone_in(term) is not None:
+            return super().get_search_results(request, queryset, search_term)
+        found = Q(name__icontains=term)
+        for name in job.column_mapping.get("variables", {}).values():
+            found |= Q(**{f"variables__{name}__icontains": term})
+        return queryset.filter(found), False
+
+    def _chosen_import(self, request) -> ImportJob | None:
+        # Read once per request: the list's columns and its search both ask.
+        if not hasattr(request, "_chosen_import"):
+            job_id = as_id(request.GET.get("import_job", ""))
+            job = ImportJob.objects.filter(pk=job_id).only("column_mapping").first() if job_id is not None else None
+            request._chosen_import = job
+        return request._chosen_import
 
     def save_model(self, request, obj, form, change):
         obj.owner_id = obj.import_job.owner_id

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from imports.line_types import TEXTABLE, LineType
 from imports.models import ImportJob
 
 # Shown on the page itself; the rest on the job's own pages of them.
@@ -95,6 +96,24 @@ def mapping_table(job: ImportJob) -> SafeString:
     return format_html(
         "<table><thead><tr><th>Column in the file</th><th>Becomes</th></tr></thead><tbody>{}</tbody></table>", body
     )
+
+
+def line_types_table(job: ImportJob) -> SafeString:
+    """The contacts by line type, mobiles first; those a campaign skips unless told to include them are marked."""
+    counts = job.line_types or {}
+    if not counts:
+        return format_html("{}", "Not recorded for this import.")
+    rows = [
+        (
+            label,
+            f"{counts[value]:,}",
+            "" if value in TEXTABLE else "not mobile: campaigns skip these unless set to include them",
+        )
+        for value, label in LineType.choices
+        if counts.get(value)
+    ]
+    body = format_html_join("", '<tr><td>{}</td><td style="text-align: right">{}</td><td>{}</td></tr>', rows)
+    return format_html("<table><tbody>{}</tbody></table>", body)
 
 
 def next_steps(job: ImportJob) -> SafeString:

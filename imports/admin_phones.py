@@ -28,7 +28,7 @@ class PhoneField(forms.CharField):
 
     def __init__(self, *, region: str = "", **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 64)
-        kwargs.setdefault("help_text", "Any format, e.g. 07700 900123 or +44 7700 900123.")
+        kwargs.setdefault("help_text", "Any format, e.g. 07400 123456 or +44 7400 123456.")
         super().__init__(**kwargs)
         self.region = region
 
@@ -44,12 +44,18 @@ class PhoneSearchMixin:
     phone_search_field = "phone"
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any], search_term: str) -> Any:
-        term = search_term.strip()
-        if term and any(ch.isdigit() for ch in term):
-            try:
-                phone = normalise_phone(term, settings.PHONE_DEFAULT_REGION)
-            except InvalidPhone:
-                pass
-            else:
-                return queryset.filter(**{self.phone_search_field: phone}), False
+        phone = phone_in(search_term)
+        if phone is not None:
+            return queryset.filter(**{self.phone_search_field: phone}), False
         return super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
+
+
+def phone_in(search_term: str) -> str | None:
+    """The E.164 number a search term reads as, or None when it is not one (a name, an order number)."""
+    term = search_term.strip()
+    if not term or not any(ch.isdigit() for ch in term):
+        return None
+    try:
+        return normalise_phone(term, settings.PHONE_DEFAULT_REGION)
+    except InvalidPhone:
+        return None

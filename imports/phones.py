@@ -1,8 +1,13 @@
-"""Phone numbers to E.164, with phonenumbers."""
+"""Phone numbers to E.164 and their line type, with phonenumbers."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import phonenumbers
+from phonenumbers import PhoneNumberType
+
+from imports.line_types import FROM_PHONENUMBERS, LineType
 
 MAX_INPUT_CHARS = 40
 
@@ -11,8 +16,13 @@ class InvalidPhone(ValueError):
     """The text is not a valid phone number; the message says why, for a person."""
 
 
-def normalise_phone(raw: str, region: str) -> str:
-    """`07700 900123` (region GB) -> `+447700900123`; raises InvalidPhone."""
+class Phone(NamedTuple):
+    e164: str
+    line_type: str  # a LineType value
+
+
+def read_phone(raw: str, region: str) -> Phone:
+    """`07400 123456` (region GB) -> (`+447400123456`, `mobile`); raises InvalidPhone."""
     text = " ".join(raw.split())  # any Unicode space (no-break, thin, ...) reads as a plain one
     if not text:
         raise InvalidPhone("The phone number is missing.")
@@ -22,9 +32,28 @@ def normalise_phone(raw: str, region: str) -> str:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         raise InvalidPhone(f"{text!r} is not a phone number.") from None
-    if not phonenumbers.is_valid_number(number):
+    # One call answers both questions: is_valid_number is number_type(...) != UNKNOWN (plus a check of the
+    # region against the country code that holds by construction). Matching a number against its country's
+    # patterns is a third of the work per number, so asking both would make each number cost a third more
+    # (BENCHMARKS.md); test_phones_line_type.py compares the two on a corpus of every region's numbers.
+    kind = phonenumbers.number_type(number)
+    if kind == PhoneNumberType.UNKNOWN:
         raise InvalidPhone(f"{text!r} is not a valid phone number (read with default region {region}).")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return Phone(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), FROM_PHONENUMBERS[kind])
+
+
+def normalise_phone(raw: str, region: str) -> str:
+    """`07400 123456` (region GB) -> `+447400123456`; raises InvalidPhone."""
+    return read_phone(raw, region).e164
+
+
+def line_type_of(e164: str) -> str:
+    """The line type of a number already stored in E.164; `unknown` for one phonenumbers finds invalid."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return LineType.UNKNOWN.value
+    return FROM_PHONENUMBERS[phonenumbers.number_type(number)]
 
 
 def is_region(code: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from imports.csvfile import Layout
-from imports.phones import InvalidPhone, normalise_phone
+from imports.phones import InvalidPhone, read_phone
 
 MAX_NAME_CHARS = 255
 MAX_VALUE_CHARS = 1000
@@ -17,6 +17,7 @@ class ParsedContact:
     phone: str
     name: str
     variables: dict[str, str]
+    line_type: str  # a LineType value, read with the phone
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,7 @@ class RowConverter:
             return cells[index] if index < width else ""  # a short (ragged) row reads as empty cells
 
         try:
-            phone = normalise_phone(cell(layout.phone_index), self.region)
+            phone, line_type = read_phone(cell(layout.phone_index), self.region)
         except InvalidPhone as exc:
             return RowError(row_number, self.phone_column, str(exc))
 
@@ -59,4 +60,4 @@ class RowConverter:
                 column = layout.column_name(index)
                 return RowError(row_number, column, f"The value is longer than {MAX_VALUE_CHARS} characters.")
             variables[key] = value
-        return ParsedContact(row_number, phone, name, variables)
+        return ParsedContact(row_number, phone, name, variables, line_type)

@@ -9,6 +9,13 @@ from imports.phones import is_region
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
+    line_types = serializers.DictField(
+        child=serializers.IntegerField(),
+        read_only=True,
+        help_text="The contacts imported by line type (mobile, fixed_line, toll_free, premium_rate, ...), counted "
+        "as batches are written; they add up to imported_rows. Empty for an import made before line types were "
+        "recorded.",
+    )
     errors_url = serializers.SerializerMethodField()
     contacts_url = serializers.SerializerMethodField()
 
@@ -28,6 +35,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "imported_rows",
             "invalid_rows",
             "duplicate_rows",
+            "line_types",
             "failure_reason",
             "errors_url",
             "contacts_url",
@@ -81,8 +89,15 @@ class ImportUploadSerializer(ImportOptionsSerializer):
 class ContactSerializer(serializers.ModelSerializer):
     class Meta:
         model = Contact
-        fields = ["id", "phone", "name", "variables", "row_number"]
+        fields = ["id", "phone", "name", "variables", "row_number", "line_type"]
         read_only_fields = fields
+        extra_kwargs = {
+            "line_type": {
+                "help_text": "The kind of line, read from the number (phonenumbers); numbers North America shares "
+                "between fixed lines and mobiles count as mobile. `unknown`: imported before line types were "
+                "recorded."
+            }
+        }
 
 
 class RowErrorSerializer(serializers.Serializer):

@@ -7,6 +7,7 @@ import io
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -52,6 +53,8 @@ class Progress:
     errors: list[dict[str, Any]] = field(default_factory=list)
     duplicates: list[dict[str, Any]] = field(default_factory=list)
     bytes_read: int = 0
+    # The contacts imported, by line type (LineType values).
+    line_types: Counter[str] = field(default_factory=Counter)
 
 
 # --- Creation, cancel ---------------------------------------------------------
@@ -190,7 +193,7 @@ def _claim(job_id: int) -> ImportJob | None:
         log.warning("import %s: restarting after %d interrupted run(s)", job.pk, job.attempts - 1)
         delete_contacts(job_id=job.pk)
         ImportJob.objects.filter(pk=job.pk).update(
-            total_rows=0, imported_rows=0, invalid_rows=0, duplicate_rows=0, errors=[], duplicates=[]
+            total_rows=0, imported_rows=0, invalid_rows=0, duplicate_rows=0, errors=[], duplicates=[], line_types={}
         )
         if job.attempts > MAX_ATTEMPTS:
             _finish_failed(job, f"The import was interrupted {job.attempts - 1} times and has been given up.")
@@ -298,11 +301,13 @@ def _import_batch(job: ImportJob, batch: ParsedBatch, progress: Progress) -> Non
     with transaction.atomic():
         room_for_repeats = MAX_KEPT_DUPLICATES - len(progress.duplicates)
         if room_for_repeats > 0:  # until the list is full, the insert also says which rows were repeats
-            inserted, repeats = insert_contacts_finding_repeats(
+            line_types, repeats = insert_contacts_finding_repeats(
                 job_id=job.pk, owner_id=job.owner_id, contacts=batch.contacts
             )
         else:
-            inserted, repeats = insert_contacts(job_id=job.pk, owner_id=job.owner_id, contacts=batch.contacts), []
+            line_types, repeats = insert_contacts(job_id=job.pk, owner_id=job.owner_id, contacts=batch.contacts), []
+        inserted = sum(line_types.values())
+        progress.line_types.update(line_types)
         progress.total += batch.rows
         progress.imported += inserted
         progress.duplicate += len(batch.contacts) - inserted
@@ -313,6 +318,7 @@ def _import_batch(job: ImportJob, batch: ParsedBatch, progress: Progress) -> Non
             "imported_rows": progress.imported,
             "invalid_rows": progress.invalid,
             "duplicate_rows": progress.duplicate,
+            "line_types": dict(progress.line_types),
             "heartbeat_at": timezone.now(),
         }
         room = MAX_KEPT_ERRORS - len(progress.errors)
@@ -338,7 +344,7 @@ def _batched(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
 def _drop_contacts(job: ImportJob) -> None:
     """A job that did not succeed keeps none of its contacts; its other counters say what the parser read."""
     delete_contacts(job_id=job.pk)
-    ImportJob.objects.filter(pk=job.pk).update(imported_rows=0)
+    ImportJob.objects.filter(pk=job.pk).update(imported_rows=0, line_types={})
 
 
 def _finish_failed(job: ImportJob, reason: str) -> None:

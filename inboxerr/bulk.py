@@ -9,6 +9,7 @@ builds a model instance per row and cannot say how many rows went in.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
@@ -44,17 +45,36 @@ def insert_returning_kept(
     return inserted
 
 
+def insert_counting_by(
+    *, model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]], order_by: str, count_by: str
+) -> dict[Any, int]:
+    """As insert_ignoring_conflicts, answering how many rows went in for each value of the `count_by` column.
+    On PostgreSQL the database counts them (the INSERT in a WITH, grouped), so a few rows come back, not one
+    per row inserted."""
+    counted = _insert(model, columns, rows, order_by, returning=count_by, grouped=True)
+    assert isinstance(counted, dict)
+    return counted
+
+
 def _insert(
-    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]], order_by: str, *, returning: str
-) -> int | list[Any]:
-    """The row count, or with `returning` the list of that column's inserted values."""
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    order_by: str,
+    *,
+    returning: str,
+    grouped: bool = False,
+) -> int | list[Any] | dict[Any, int]:
+    """The row count; with `returning` the list of that column's inserted values, or with `grouped` too
+    how many rows went in for each of its values."""
     assert connection.in_atomic_block, "call inside a transaction, so the batch commits with whatever it counts"
     table = model._meta.db_table
     defaults = _defaults_for(model, columns)
     columns = [*columns, *(field.attname for field, _ in defaults)]
     filled: list[tuple[Any, ...]] = [(*row, *(make() for _, make in defaults)) for row in rows]
     names = ", ".join(columns)
-    if connection.vendor == "postgresql":
+    postgres = connection.vendor == "postgresql"
+    if postgres:
         # psycopg adapts UUIDs, datetimes and the rest itself; only JSON needs encoding.
         filled = [tuple(_json(value) for value in row) for row in filled]
     else:
@@ -62,30 +82,43 @@ def _insert(
         fields = [cast("models.Field[Any, Any]", model._meta.get_field(name)) for name in columns]
         filled = [tuple(f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)) for row in filled]
     if not filled:
-        return [] if returning else 0
+        return {} if grouped else [] if returning else 0
     if order_by:  # VALUES and executemany insert in list order
         position = columns.index(order_by)
         filled.sort(key=lambda row: row[position])
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
     tail = f" RETURNING {returning}" if returning else ""
 
-    def result(cursor: Any) -> int | list[Any]:
-        return [row[0] for row in cursor.fetchall()] if returning else cast(int, cursor.rowcount)
+    def statement(insert: str) -> str:
+        if grouped and postgres:
+            return f"WITH kept AS ({insert}) SELECT {returning}, count(*) FROM kept GROUP BY {returning}"
+        return insert
+
+    def answer(kept: list[Any]) -> list[Any] | dict[Any, int]:
+        return dict(Counter(kept)) if grouped else kept
+
+    def result(cursor: Any) -> int | list[Any] | dict[Any, int]:
+        if not returning:
+            return cast(int, cursor.rowcount)
+        if grouped and postgres:
+            return {value: count for value, count in cursor.fetchall()}
+        return answer([row[0] for row in cursor.fetchall()])
 
     with connection.cursor() as cursor:
         if len(filled) <= SMALL_BATCH:
             # A few rows (an API send): one INSERT beats four statements around a COPY.
             values = ", ".join([placeholders] * len(filled))
-            cursor.execute(f"INSERT INTO {table} ({names}) VALUES {values} ON CONFLICT DO NOTHING{tail}", _flat(filled))
+            sql = f"INSERT INTO {table} ({names}) VALUES {values} ON CONFLICT DO NOTHING{tail}"
+            cursor.execute(statement(sql), _flat(filled))
             return result(cursor)
-        if returning and connection.vendor != "postgresql":  # SQLite, for trying it out: a row at a time
+        if returning and not postgres:  # SQLite, for trying it out: a row at a time
             sql = f"INSERT INTO {table} ({names}) VALUES {placeholders} ON CONFLICT DO NOTHING{tail}"
             kept: list[Any] = []
             for row in filled:
                 cursor.execute(sql, row)
                 kept += [found[0] for found in cursor.fetchall()]
-            return kept
-        if connection.vendor != "postgresql":
+            return answer(kept)
+        if not postgres:
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES {placeholders} ON CONFLICT DO NOTHING", filled)
             return cast(int, cursor.rowcount)
 
@@ -99,7 +132,9 @@ def _insert(
             for row in filled:
                 copy.write_row(row)
         order = f" ORDER BY {order_by}" if order_by else ""
-        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage}{order} ON CONFLICT DO NOTHING{tail}")
+        cursor.execute(
+            statement(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage}{order} ON CONFLICT DO NOTHING{tail}")
+        )
         return result(cursor)
 
 

@@ -239,6 +239,7 @@ SPECTACULAR_SETTINGS = {
         "MessageStatusEnum": "messaging.models.MessageStatus",
         "TaskStatusEnum": "messaging.models.TaskStatus",
         "EventSourceEnum": "messaging.models.EventSource",
+        "LineTypeEnum": "imports.line_types.LineType",
     },
 }
 

@@ -22,7 +22,8 @@ CHARTED = [("sent", TallyKind.SENT), ("delivered", TallyKind.DELIVERED), ("faile
 
 
 def capped_count(queryset: Any) -> str:
-    n = queryset[:COUNT_CAP].count()
+    # Unordered, so that the partial index alone answers (ordered by id, it read 100,000 rows by primary key).
+    n = queryset.order_by()[:COUNT_CAP].count()
     return f"{n:,}+" if n >= COUNT_CAP else f"{n:,}"
 
 

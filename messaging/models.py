@@ -124,6 +124,9 @@ class Message(models.Model):
             models.Index(fields=["campaign", "status"], include=["parts_count"], name="message_campaign_status_idx"),
             # A campaign's current send rate: its messages sent in the last few seconds.
             models.Index(fields=["campaign", "sent_at"], name="message_campaign_sent_idx"),
+            # A campaign's messages newest first (its list in the admin and the API): without it PostgreSQL
+            # walks the primary key back past every newer message to reach an older campaign's.
+            models.Index(fields=["campaign", "-id"], name="message_campaign_id_idx"),
             models.Index(fields=["owner", "-id"], name="message_owner_id_idx"),
             # The dashboard's latest failures: the newest few, however many have failed.
             models.Index(fields=["-failed_at"], condition=Q(status="FAILED"), name="message_failed_idx"),

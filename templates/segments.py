@@ -59,3 +59,11 @@ def _parts(text: str, encoding: str, units: int) -> int:
             parts, used = parts + 1, 0
         used += width
     return parts
+
+
+def ucs2_characters(text: str) -> list[tuple[int, str]]:
+    """(position, character) of each character outside GSM-7, any one of which sends the whole text as UCS-2.
+
+    Positions count code points, as `len` does: an emoji is one position, though two UCS-2 units.
+    """
+    return [(position, ch) for position, ch in enumerate(text) if ch not in GSM_ALL]

@@ -19,6 +19,7 @@ def test_it_imports_a_local_file_and_prints_a_summary(user, tmp_path, upload_dir
     assert job.owner == user
     assert f"Import {job.pk}: SUCCESS" in out
     assert "rows 2: imported 1, invalid 1, duplicates 0" in out
+    assert "line types: Mobile 1" in out
     assert "row 3, Phone:" in out
     assert source.exists()  # the operator's own file is left alone
     assert leftover_files(upload_dir) == []

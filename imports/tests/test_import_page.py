@@ -110,3 +110,29 @@ def test_a_bad_import_filter_is_the_admins_own_error(staff_client, value):
 
     assert response.status_code == 302
     assert response["Location"].endswith("?e=1")
+
+
+def found(client, job, term: str) -> list[str]:
+    response = client.get(reverse("admin:imports_contact_changelist"), {"import_job": job.pk, "q": term})
+    assert response.status_code == 200
+    return sorted(contact.name for contact in response.context["cl"].result_list)
+
+
+@pytest.mark.postgres
+def test_one_imports_contacts_are_found_by_its_own_columns_in_part_and_any_case(staff_client, user):
+    job = ImportJobFactory(owner=user, column_mapping=MAPPING)
+    ContactFactory(
+        import_job=job, phone="+447400000001", name="Ann", variables={"order_no": "ORD-100221", "city": "Leeds"}
+    )
+    ContactFactory(
+        import_job=job, phone="+447400000002", name="Bob", variables={"order_no": "ORD-100300", "city": "York"}
+    )
+    elsewhere = ImportJobFactory(owner=user, column_mapping=MAPPING)
+    ContactFactory(import_job=elsewhere, phone="+447400000003", name="Cy", variables={"order_no": "ORD-100221"})
+
+    assert found(staff_client, job, "ORD-100221") == ["Ann"]
+    assert found(staff_client, job, "york") == ["Bob"]
+    assert found(staff_client, job, "ORD-100") == ["Ann", "Bob"]
+    assert found(staff_client, job, "bob") == ["Bob"]  # the name, as before
+    assert found(staff_client, job, "07400 000002") == ["Bob"]  # a phone, in national format
+    assert found(staff_client, job, "Glasgow") == []

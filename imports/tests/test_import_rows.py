@@ -57,7 +57,9 @@ LAYOUT = Layout(
 def test_a_valid_row_becomes_a_contact():
     result = RowConverter(LAYOUT, "GB").convert(2, ["Ann", "07400 123456", "Lee", "A-1"])
 
-    assert result == ParsedContact(2, "+447400123456", "Ann Lee", {"first": "Ann", "last": "Lee", "order_no": "A-1"})
+    assert result == ParsedContact(
+        2, "+447400123456", "Ann Lee", {"first": "Ann", "last": "Lee", "order_no": "A-1"}, line_type="mobile"
+    )
 
 
 def test_a_short_ragged_row_reads_missing_cells_as_empty_strings():

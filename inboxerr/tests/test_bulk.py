@@ -3,7 +3,7 @@ from django.db import transaction
 
 from imports.models import Contact
 from imports.tests.factories import ImportJobFactory
-from inboxerr.bulk import SMALL_BATCH, insert_ignoring_conflicts, insert_returning_kept
+from inboxerr.bulk import SMALL_BATCH, insert_counting_by, insert_ignoring_conflicts, insert_returning_kept
 
 COLUMNS = ("owner_id", "import_job_id", "phone", "name", "variables", "row_number")
 
@@ -58,4 +58,24 @@ def test_returning_kept_names_the_rows_that_went_in_so_the_rest_were_conflicts(d
                                      returning="row_number") == []  # fmt: skip
 
     assert sorted(kept) == [n + 10 for n in range(size)]
+    assert Contact.objects.count() == size
+
+
+@pytest.mark.parametrize("size", [3, SMALL_BATCH + 50])  # one INSERT, and the bulk path
+def test_counting_by_a_column_counts_only_the_rows_that_went_in(db, size):
+    job = ImportJobFactory()
+    columns = (*COLUMNS, "line_type")
+    kinds = ["mobile", "fixed_line", "mobile"]
+    rows = [(job.owner_id, job.pk, f"+4474000{n:05d}", "", {}, n + 10, kinds[n % 3]) for n in range(size)]
+    rows.append((job.owner_id, job.pk, "+447400000001", "repeat", {}, size + 100, "toll_free"))  # a repeat, left out
+
+    with transaction.atomic():
+        counted = insert_counting_by(model=Contact, columns=columns, rows=rows, order_by="row_number",
+                                     count_by="line_type")  # fmt: skip
+    with transaction.atomic():
+        assert insert_counting_by(model=Contact, columns=columns, rows=[], order_by="row_number",
+                                  count_by="line_type") == {}  # fmt: skip
+
+    fixed = size // 3 + (size % 3 > 1)
+    assert counted == {"mobile": size - fixed, "fixed_line": fixed}
     assert Contact.objects.count() == size

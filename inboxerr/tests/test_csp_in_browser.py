@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect
 
-from conftest import CHROMIUM
 from inboxerr.tests.factories import UserFactory
 from templates.tests.factories import MessageTemplateFactory
-
-PASSWORD = "correct horse battery staple"
-WAIT_MS = 30_000
-
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-# Runs before any page script and is not subject to the page's policy: records every violation.
-RECORD_VIOLATIONS = """
-window.cspViolations = [];
-document.addEventListener("securitypolicyviolation", (e) => {
-  window.cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline code"}`);
-});
-"""
+from tests.browser.pages import chromium_page, log_in_to_the_admin, violations
 
 
 @pytest.fixture
@@ -33,30 +20,8 @@ def staff():
 
 @pytest.fixture
 def page(live_server):
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]
-        )
-        page = browser.new_page(base_url=live_server.url)
-        page.set_default_timeout(WAIT_MS)
-        page.add_init_script(RECORD_VIOLATIONS)
-        page.console_errors = []
-        page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
-        page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+    with chromium_page(live_server) as page:
         yield page
-        browser.close()
-
-
-def violations(page: Page) -> list[str]:
-    return page.evaluate("window.cspViolations") + [e for e in page.console_errors if "Content Security" in e]
-
-
-def log_in_to_the_admin(page: Page, username: str) -> None:
-    page.goto("/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
 
 def test_swagger_ui_renders_the_api_under_the_policy(page):

@@ -102,7 +102,9 @@ def test_the_admin_deletes_a_template_not_in_use(staff_client, user):
     assert not MessageTemplate.objects.exists()
 
 
-def test_the_add_page_offers_the_preview_once_saved(staff_client):
+def test_the_add_page_has_an_empty_preview_for_its_script_to_fill(staff_client):
     response = staff_client.get(ADD_URL)
 
-    assertContains(response, "Save the template to see a preview.")
+    assertContains(
+        response, '<div class="template-preview-output" aria-live="polite"><div class="template-preview-text">'
+    )

@@ -21,6 +21,7 @@ from conftest import CHROMIUM
 from inboxerr.tests.factories import UserFactory
 from messaging.models import Message
 from messaging.simulator import SimulatorConfig, SimulatorThread
+from tests.browser.pages import choose
 from tests.cluster import Node, database_url
 
 KEY = "admin-walk-signing-key"
@@ -105,9 +106,9 @@ def test_staff_send_a_campaign_from_an_uploaded_csv_through_the_admin(staff, liv
         expect.set_options(timeout=WAIT_MS)
         with evidence_on_failure(page, tmp_path, qcluster):
             log_in(page, staff.username)
-            import_id = upload_contacts(page)
-            template_id = create_template(page, staff.pk)
-            campaign_id = create_and_start_campaign(page, staff.pk, template_id, import_id)
+            upload_contacts(page)
+            create_template(page, staff.username)
+            campaign_id = create_and_start_campaign(page, staff.username)
             watch_until_delivered(page, campaign_id)
         browser.close()
 
@@ -144,10 +145,10 @@ def upload_contacts(page: Page) -> int:
     return import_id
 
 
-def create_template(page: Page, owner_id: int) -> int:
+def create_template(page: Page, owner: str) -> int:
     page.goto("/admin/message_templates/messagetemplate/")
     page.click(".object-tools a.addlink")
-    page.fill("#id_owner", str(owner_id))
+    choose(page, "owner", owner, [owner])
     page.fill("#id_name", "Codes")
     page.fill("#id_content", TEMPLATE)
     page.click("input[name=_continue]")
@@ -156,15 +157,15 @@ def create_template(page: Page, owner_id: int) -> int:
     return id_in_url(page)
 
 
-def create_and_start_campaign(page: Page, owner_id: int, template_id: int, import_id: int) -> int:
+def create_and_start_campaign(page: Page, owner: str) -> int:
     page.goto("/admin/campaigns/campaign/")
     page.click(".object-tools a.addlink")
     # What the lifecycle writes is not staff's to type in.
     expect(page.locator("#id_frozen_content, #id_fanout_completed_at_0")).to_have_count(0)
-    page.fill("#id_owner", str(owner_id))
+    choose(page, "owner", owner, [owner])
     page.fill("#id_name", "Spring codes")
-    page.fill("#id_template", str(template_id))
-    page.fill("#id_import_job", str(import_id))
+    choose(page, "template", "Codes", ["Codes"])
+    choose(page, "import_job", "contacts", ["contacts.csv (SUCCESS)"])
     page.click("input[name=_save]")
     expect(page.locator(".messagelist .success")).to_contain_text("Spring codes")
 

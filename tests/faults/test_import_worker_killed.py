@@ -188,6 +188,8 @@ def test_a_killed_import_is_started_again_from_the_first_row_and_counts_exactly(
         expected["total"], expected["imported"], expected["invalid"], expected["duplicate"],
     )  # fmt: skip
     assert contacts.count() == expected["imported"]
+    # Counted afresh by the run that finished, not added to what the killed one had counted.
+    assert job.line_types == {"mobile": expected["imported"]}
     assert contacts.values("phone").distinct().count() == expected["imported"]
     assert contacts.values("row_number").distinct().count() == expected["imported"]
     assert not staged.exists()

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from imports import services
+from imports.line_types import LineType
 from imports.models import ImportJob
 from imports.serializers import ImportOptionsSerializer
 from imports.upload import stage_local_file
@@ -62,6 +63,10 @@ class Command(BaseCommand):
             f"  rows {job.total_rows:,}: imported {job.imported_rows:,}, invalid {job.invalid_rows:,}, "
             f"duplicates {job.duplicate_rows:,}"
         )
+        if job.line_types:
+            by_type = [f"{label} {job.line_types[value]:,}" for value, label in LineType.choices
+                       if job.line_types.get(value)]  # fmt: skip
+            self.stdout.write(f"  line types: {', '.join(by_type)}")
         self.stdout.write(f"  encoding {job.encoding or '?'}, delimiter {job.delimiter!r}, sha256 {job.sha256}")
         if job.failure_reason:
             self.stdout.write(f"  failed: {job.failure_reason}")
