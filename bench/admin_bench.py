@@ -640,6 +640,8 @@ def pages() -> list[Page]:
         Page("messages of a campaign, failed", f"{messages}?campaign={oldest.pk}&status__exact=FAILED", bare_messages),
         Page(f"messages searched by phone ({SEARCHED_PHONE})", f"{messages}?q={phone}", bare_messages),
         Page("messages, failed", f"{messages}?status__exact=FAILED", bare_messages),
+        Page("messages, cancelled", f"{messages}?status__exact=CANCELLED", bare_messages),
+        Page("messages, sent (awaiting a receipt)", f"{messages}?status__exact=SENT", bare_messages),
         Page("message events", events, bare_events),
         Page("message events, failed", f"{events}?kind__exact=failed", bare_events),
         Page("contacts", contacts, bare_contacts),

@@ -20,7 +20,7 @@ from imports.admin_phones import PhoneSearchMixin, phone_from_form, phone_in
 from imports.admin_views import ImportUploadForm, import_from_form, progress_line
 from imports.models import Contact, ImportJob
 from imports.upload import CSVUploadHandler, streaming_upload
-from inboxerr.admin import LargeTableAdminMixin, ModelAdmin, as_id, chosen_only_filter
+from inboxerr.admin import LargeTableAdminMixin, MatchedOncePaginator, ModelAdmin, as_id, chosen_only_filter
 from inboxerr.csv_stream import spreadsheet_safe, streamed_csv
 from inboxerr.exceptions import Conflict, InboxerrException, TooManyRequests
 
@@ -290,6 +290,17 @@ class ContactAdmin(PhoneSearchMixin, LargeTableAdminMixin, ModelAdmin):
         for name in job.column_mapping.get("variables", {}).values():
             found |= Q(**{f"variables__{name}__icontains": term})
         return queryset.filter(found), False
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        # A word searched among one import's columns reads the import's contacts: once, not once for the
+        # count and again for the page.
+        if self._searches_columns(request):
+            return MatchedOncePaginator(queryset, per_page, orphans, allow_empty_first_page)
+        return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+
+    def _searches_columns(self, request) -> bool:
+        term = request.GET.get("q", "").strip()
+        return bool(term) and self._chosen_import(request) is not None and phone_in(term) is None
 
     def _chosen_import(self, request) -> ImportJob | None:
         # Read once per request: the list's columns and its search both ask.

@@ -8,7 +8,7 @@ from typing import Any, cast
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponseBase
@@ -30,6 +30,9 @@ class CheckedChangeList(ChangeList):
 
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
+        if isinstance(self.paginator, MatchedOncePaginator) and not self.multi_page:
+            # Django reads a list that fits on one page anew, not through the paginator: a second scan.
+            self.result_list = self.paginator.page(1).object_list
         if not self.result_list.query.is_sliced:
             # Django fetches a list that fits on one page (or "Show all") without a LIMIT. PostgreSQL then plans
             # for as many rows as it estimates, not the few counted: a campaign's 0 queued messages, estimated at
@@ -152,6 +155,26 @@ class CappedCountPaginator(Paginator):
         # Unordered: which rows fill the cap does not change how many there are, and a sliced count keeps its
         # ORDER BY, which made PostgreSQL walk the whole primary key backwards for an old campaign's messages.
         return cast("QuerySet[Any]", self.object_list).order_by()[: self.COUNT_CAP].count()
+
+
+class MatchedOncePaginator(CappedCountPaginator):
+    """For a search no index answers (a word among a big import's columns), where the count and the page
+    would each read every candidate row: the matching ids, in the list's order and up to COUNT_CAP, are read
+    once, and the count and every page come from them (a page fetches its rows by primary key)."""
+
+    @cached_property
+    def matching_ids(self) -> list[Any]:
+        return list(cast("QuerySet[Any]", self.object_list).values_list("pk", flat=True)[: self.COUNT_CAP])
+
+    @cached_property
+    def count(self) -> int:
+        return len(self.matching_ids)
+
+    def page(self, number: Any) -> Any:
+        number = self.validate_number(number)
+        start = (number - 1) * self.per_page
+        ids = self.matching_ids[start : start + self.per_page]
+        return Page(cast("QuerySet[Any]", self.object_list).filter(pk__in=ids), number, self)
 
 
 class LargeTableAdminMixin:

@@ -128,6 +128,10 @@ class Message(models.Model):
             # walks the primary key back past every newer message to reach an older campaign's.
             models.Index(fields=["campaign", "-id"], name="message_campaign_id_idx"),
             models.Index(fields=["owner", "-id"], name="message_owner_id_idx"),
+            # The messages list filtered to CANCELLED, a status few messages have: without it, its count and
+            # its page read the whole table (0.68 s at 5M messages). Holds only cancelled rows, so sends and
+            # receipts never write to it.
+            models.Index(fields=["-id"], condition=Q(status="CANCELLED"), name="message_cancelled_idx"),
             # The dashboard's latest failures: the newest few, however many have failed.
             models.Index(fields=["-failed_at"], condition=Q(status="FAILED"), name="message_failed_idx"),
             models.Index(fields=["phone"], name="message_phone_idx"),

@@ -8,6 +8,8 @@ import io
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from imports.admin_page import INLINE
@@ -136,3 +138,30 @@ def test_one_imports_contacts_are_found_by_its_own_columns_in_part_and_any_case(
     assert found(staff_client, job, "bob") == ["Bob"]  # the name, as before
     assert found(staff_client, job, "07400 000002") == ["Bob"]  # a phone, in national format
     assert found(staff_client, job, "Glasgow") == []
+
+
+@pytest.mark.postgres
+def test_a_word_searched_in_one_import_reads_its_contacts_once_and_pages_through_them(staff_client, user):
+    job = ImportJobFactory(owner=user, column_mapping=MAPPING)
+    for i in range(5):
+        ContactFactory(import_job=job, phone=f"+44740000001{i}", name=f"Person {i}", variables={"city": "York"})
+    ContactFactory(import_job=job, phone="+447400000020", name="Elsewhere", variables={"city": "Leeds"})
+    url = reverse("admin:imports_contact_changelist")
+
+    with CaptureQueriesContext(connection) as captured:
+        first = staff_client.get(url, {"import_job": job.pk, "q": "york", "p": "1"})
+    searches = [q["sql"] for q in captured.captured_queries if "LIKE" in q["sql"]]
+    # The count and the page share one read of the import's contacts; the page's rows come by primary key.
+    assert len([sql for sql in searches if '"imports_contact"."id" IN' not in sql]) == 1
+
+    cl = first.context["cl"]
+    assert cl.result_count == 5
+    cl.model_admin.list_per_page = 2
+    pages = [
+        [
+            c.name
+            for c in staff_client.get(url, {"import_job": job.pk, "q": "york", "p": str(n)}).context["cl"].result_list
+        ]
+        for n in (1, 2, 3)
+    ]
+    assert pages == [["Person 0", "Person 1"], ["Person 2", "Person 3"], ["Person 4"]]  # in the file's order
