@@ -154,7 +154,7 @@ def test_sends(campaign: Campaign) -> SafeString:
         rows,
     )
     return format_html(
-        '{}<p class="help">{}</p>',
+        "{}<p>{}</p>",
         table if sends else "",
         "Send a test (the box above) to see the message on a phone. Tests are never counted in the campaign's figures.",
     )
