@@ -20,7 +20,7 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from campaigns.services import campaign_compile, campaign_fail
 from imports.line_types import TEXTABLE
-from imports.models import Contact
+from imports.models import Contact, contact_values
 from inboxerr import shutdown
 from inboxerr.bulk import insert_ignoring_conflicts
 from inboxerr.exceptions import Conflict, InboxerrException
@@ -162,11 +162,6 @@ def _messages_for(campaign: Campaign, compiled: CompiledTemplate, contacts: list
             (campaign.owner_id, campaign.pk, contact_id, campaign.import_job_id, phone, content, variables, parts, now)
         )
     return rows
-
-
-def contact_values(variables: dict[str, str], *, phone: str, name: str) -> dict[str, str]:
-    """What a contact's message is rendered with: the import's own columns, and its phone and name over them."""
-    return {**variables, "phone": phone, "name": name}
 
 
 def _write_batch(campaign_id: int, rows: list[tuple]) -> bool:

@@ -8,11 +8,10 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from campaigns.fanout import contact_values
 from campaigns.models import Campaign
 from campaigns.services import campaign_compile
 from imports.line_types import TEXTABLE
-from imports.models import Contact
+from imports.models import Contact, contact_values
 from messaging.models import Message
 from templates.renderer import MissingVariables
 from templates.segments import analyse

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from campaigns.fanout import contact_values
-from imports.models import Contact, ImportJob
+from imports.models import Contact, ImportJob, contact_values
 from templates.sample_sources import SampleSource
 
 # The select lists the newest; an owner with more imports than this previews with a recent one.

@@ -129,3 +129,8 @@ class Contact(models.Model):
         if update_fields is not None and "phone" in update_fields:
             kwargs["update_fields"] = {*update_fields, "line_type"}
         super().save(*args, **kwargs)
+
+
+def contact_values(variables: dict[str, str], *, phone: str, name: str) -> dict[str, str]:
+    """What a contact's message is rendered with: the import's own columns, and its phone and name over them."""
+    return {**variables, "phone": phone, "name": name}
