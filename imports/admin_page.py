@@ -88,14 +88,25 @@ def mapping_table(job: ImportJob) -> SafeString:
     mapping = job.column_mapping or {}
     if not mapping:
         return format_html("{}", "Not read yet.")
-    rows: list[tuple[str, str]] = [(mapping.get("phone", ""), "the phone number")]
+    phones = mapping.get("phone", [])
+    rows: list[tuple[str, str]] = (
+        [(header, f"the phone number, tried {_ordinal(n)}") for n, header in enumerate(phones, start=1)]
+        if len(phones) > 1
+        else [(header, "the phone number") for header in phones]
+    )
     rows += [(header, "the name" if len(mapping.get("name", [])) == 1 else "part of the name")
              for header in mapping.get("name", [])]  # fmt: skip
     rows += [(header, f"{{{{ {variable} }}}}") for header, variable in mapping.get("variables", {}).items()]
     body = format_html_join("", "<tr><td>{}</td><td><code>{}</code></td></tr>", rows)
+    ignored = [(header or "(no header)",) for header in mapping.get("ignored", [])]
+    body += format_html_join("", "<tr><td>{}</td><td>left out: empty in every row</td></tr>", ignored)
     return format_html(
         "<table><thead><tr><th>Column in the file</th><th>Becomes</th></tr></thead><tbody>{}</tbody></table>", body
     )
+
+
+def _ordinal(n: int) -> str:
+    return {1: "first", 2: "second", 3: "third"}.get(n, f"{n}th")
 
 
 def line_types_table(job: ImportJob) -> SafeString:

@@ -9,7 +9,7 @@ from django.template.defaultfilters import filesizeformat
 from imports import services
 from imports.models import ImportJob
 from imports.serializers import ImportUploadSerializer
-from imports.upload import CSVUploadHandler
+from imports.upload import XLSX_TYPE, CSVUploadHandler
 
 DELIMITER_CHOICES = [
     ("", "Detect from the file"),
@@ -31,10 +31,11 @@ class ImportUploadForm(forms.Form):
     )
     phone_column = forms.CharField(required=False, help_text="The phone column's header. Empty: found by name.")
     name_column = forms.CharField(required=False, help_text="The name column's header. Empty: found by name.")
-    delimiter = forms.ChoiceField(choices=DELIMITER_CHOICES, required=False)
+    delimiter = forms.ChoiceField(choices=DELIMITER_CHOICES, required=False, help_text="For a CSV.")
+    sheet = forms.CharField(required=False, help_text="For an Excel workbook: the sheet's name. Empty: the first.")
     file = forms.FileField(
-        widget=forms.FileInput(attrs={"accept": ".csv,text/csv"}),
-        help_text=f"A .csv file of at most {filesizeformat(settings.IMPORT_MAX_BYTES)}.",
+        widget=forms.FileInput(attrs={"accept": f".csv,.xlsx,text/csv,{XLSX_TYPE}"}),
+        help_text=f"A .csv file or an Excel workbook (.xlsx) of at most {filesizeformat(settings.IMPORT_MAX_BYTES)}.",
     )
 
     def clean(self):

@@ -16,10 +16,16 @@ class ImportStatus(models.TextChoices):
     CANCELLED = "CANCELLED"
 
 
+class FileFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "Excel workbook"
+
+
 class ImportJob(models.Model):
-    """One uploaded CSV and its progress into Contact rows."""
+    """One uploaded contact file (CSV or .xlsx) and its progress into Contact rows."""
 
     Status = ImportStatus
+    Format = FileFormat
 
     FINISHED = (Status.SUCCESS, Status.FAILED, Status.CANCELLED)
 
@@ -31,13 +37,20 @@ class ImportJob(models.Model):
     # Where the upload waits for the parser; emptied once parsing ends.
     file_path = models.CharField(max_length=500, blank=True, default="")
     encoding = models.CharField(max_length=20, blank=True, default="")
+    # csv or xlsx, from the upload's name and first bytes.
+    file_format = models.CharField(max_length=4, choices=FileFormat.choices, default=FileFormat.CSV)
+    # The worksheet of a workbook: as asked for at upload (empty: the first), then the one read.
+    sheet = models.CharField(max_length=100, blank=True, default="")
     # As asked for at upload (empty: sniff / find by name); the parser records what it used.
     delimiter = models.CharField(max_length=1, blank=True, default="")
     phone_column = models.CharField(max_length=200, blank=True, default="")
     name_column = models.CharField(max_length=200, blank=True, default="")
     default_region = models.CharField(max_length=2, blank=True, default="")
-    # What the parser read: {"phone": header, "name": [headers], "variables": {header: key}}.
+    # What the parser read: {"phone": [headers, in the order tried], "name": [headers],
+    # "variables": {header: key}, "ignored": [headers of columns empty in every row]}.
     column_mapping = models.JSONField(default=dict, blank=True)
+    # The header's line as a spreadsheet shows it: 1, or lower below a title line. Null until read.
+    header_row = models.PositiveIntegerField(null=True, blank=True)
     total_rows = models.PositiveIntegerField(default=0)
     imported_rows = models.PositiveIntegerField(default=0)
     invalid_rows = models.PositiveIntegerField(default=0)
@@ -97,6 +110,8 @@ class Contact(models.Model):
     name = models.CharField(max_length=255, blank=True, default="")
     # The import's other columns, by normalised key.
     variables = models.JSONField(default=dict, blank=True)
+    # The column its number was taken from: a file may have several (mobile, home, work).
+    phone_column = models.CharField(max_length=200, blank=True, default="", db_default="")
     # The line in the file as a spreadsheet shows it, for tracing a contact to its source.
     row_number = models.PositiveIntegerField(default=0)
     # Read from the number by the import. The column's own default (db_default) makes adding it to a big table

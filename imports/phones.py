@@ -29,7 +29,7 @@ def read_phone(raw: str, region: str) -> Phone:
     if len(text) > MAX_INPUT_CHARS:
         raise InvalidPhone(f"{text[:MAX_INPUT_CHARS]!r}... is too long to be a phone number.")
     try:
-        number = phonenumbers.parse(text, region)
+        number = _lost_plus(text, region) or phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         raise InvalidPhone(f"{text!r} is not a phone number.") from None
     # One call answers both questions: is_valid_number is number_type(...) != UNKNOWN (plus a check of the
@@ -40,6 +40,18 @@ def read_phone(raw: str, region: str) -> Phone:
     if kind == PhoneNumberType.UNKNOWN:
         raise InvalidPhone(f"{text!r} is not a valid phone number (read with default region {region}).")
     return Phone(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), FROM_PHONENUMBERS[kind])
+
+
+def _lost_plus(text: str, region: str) -> phonenumbers.PhoneNumber | None:
+    """`4915112345678` in Germany is +49 151 12345678 whose "+" was lost (a spreadsheet keeps numbers as numbers,
+    and numbers have no "+"), not a 13-digit German landline: digits that start with the region's own country
+    code and make a valid international number are read as one."""
+    if not text.isdigit() or text[0] == "0":
+        return None
+    if not text.startswith(str(phonenumbers.country_code_for_region(region))):
+        return None
+    number = phonenumbers.parse("+" + text, None)
+    return number if phonenumbers.is_valid_number(number) else None
 
 
 def normalise_phone(raw: str, region: str) -> str:

@@ -27,8 +27,11 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "original_filename",
             "size_bytes",
             "sha256",
+            "file_format",
+            "sheet",
             "encoding",
             "delimiter",
+            "header_row",
             "default_region",
             "column_mapping",
             "total_rows",
@@ -66,6 +69,12 @@ class ImportOptionsSerializer(serializers.Serializer):
     delimiter = serializers.CharField(
         required=False, allow_blank=True, trim_whitespace=False, help_text="One of , ; | or tab; sniffed if absent."
     )
+    sheet = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="For an .xlsx workbook: the sheet's name or its number from 1. Empty: the first sheet.",
+    )
 
     def validate_default_region(self, value: str) -> str:
         value = value.strip().upper()
@@ -83,13 +92,17 @@ class ImportOptionsSerializer(serializers.Serializer):
 class ImportUploadSerializer(ImportOptionsSerializer):
     """An upload: the file (streamed to disk by CSVUploadHandler) and its options."""
 
-    file = serializers.FileField(help_text="A .csv file sent as text/csv or text/plain.")
+    file = serializers.FileField(
+        help_text="A .csv file (sent as text/csv, text/plain, application/vnd.ms-excel, application/csv, "
+        "text/x-csv or application/octet-stream) or an .xlsx workbook (sent as its own type or "
+        "application/octet-stream)."
+    )
 
 
 class ContactSerializer(serializers.ModelSerializer):
     class Meta:
         model = Contact
-        fields = ["id", "phone", "name", "variables", "row_number", "line_type"]
+        fields = ["id", "phone", "phone_column", "name", "variables", "row_number", "line_type"]
         read_only_fields = fields
         extra_kwargs = {
             "line_type": {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import os
 import time
@@ -12,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,7 +20,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from imports import tasks
-from imports.csvfile import ImportFileError, Layout, iter_records, read_layout
+from imports.errors import ImportFileError
+from imports.layout import Layout, Record, iter_records, open_layout_table, read_layout
 from imports.models import ImportJob
 from imports.rows import ParsedContact, RowConverter, RowError
 from imports.signals import import_finished
@@ -80,6 +80,7 @@ def import_create(
     delimiter: str = "",
     phone_column: str = "",
     name_column: str = "",
+    sheet: str = "",
     enqueue: bool = True,
 ) -> ImportJob:
     """Record an uploaded file as a PROCESSING job and queue its parser once committed.
@@ -95,6 +96,8 @@ def import_create(
         size_bytes=upload.size,
         sha256=upload.sha256,
         file_path=upload.path,
+        file_format=upload.file_format,
+        sheet=sheet,
         default_region=default_region or settings.PHONE_DEFAULT_REGION,
         delimiter=delimiter,
         phone_column=phone_column,
@@ -218,11 +221,24 @@ def _parse_into_contacts(job: ImportJob, on_batch: Callable[[Progress], None] | 
     if not job.file_path or not os.path.exists(job.file_path):
         raise ImportFileError("The uploaded file is no longer on the server; upload it again.")
     layout = read_layout(
-        job.file_path, delimiter=job.delimiter, phone_column=job.phone_column, name_column=job.name_column
+        job.file_path,
+        file_format=job.file_format,
+        delimiter=job.delimiter,
+        phone_column=job.phone_column,
+        name_column=job.name_column,
+        sheet=job.sheet,
     )
     ImportJob.objects.filter(pk=job.pk).update(
-        encoding=layout.encoding, delimiter=layout.delimiter, column_mapping=layout.as_mapping()
+        encoding=layout.encoding,
+        delimiter=layout.delimiter,
+        sheet=layout.sheet,
+        header_row=layout.header_row,
+        column_mapping=layout.as_mapping(),
     )
+    if layout.declared_rows is not None and layout.declared_rows - layout.header_row > settings.IMPORT_MAX_ROWS:
+        # A workbook says how many rows it has: too many is refused before any is read. The count below
+        # still guards a workbook that says nothing, or too few.
+        raise _too_many_rows()
     progress = Progress()
     for batch in _parse_batches(job.file_path, layout, job.default_region):
         _import_batch(job, batch, progress)
@@ -245,12 +261,12 @@ def _parse_into_contacts(job: ImportJob, on_batch: Callable[[Progress], None] | 
 def _parse_batches(path: str, layout: Layout, region: str) -> Iterator[ParsedBatch]:
     """The file's records in parsed batches, in file order; stops with an error past IMPORT_MAX_ROWS.
 
-    Reading the CSV is cheap and stays here; turning records into contacts (mostly
-    phone-number parsing) runs in worker processes, a few batches ahead, while
-    this process writes the previous batches to the database.
+    Reading the file stays here; turning records into contacts (mostly phone-number
+    parsing) runs in worker processes, a few batches ahead, while this process writes
+    the previous batches to the database.
     """
-    with open(path, "rb") as raw, io.TextIOWrapper(raw, encoding=layout.encoding, newline="") as text:
-        record_batches = _limited(_batched(iter_records(text, layout), BATCH_SIZE), raw)
+    with open_layout_table(path, layout) as table:
+        record_batches = _limited(_batched(iter_records(table.rows, layout), BATCH_SIZE), table.raw)
         yield from ordered_map(
             _convert_batch,
             record_batches,
@@ -260,18 +276,19 @@ def _parse_batches(path: str, layout: Layout, region: str) -> Iterator[ParsedBat
         )
 
 
-Record = tuple[int, list[str]]  # (row number, cells)
-
-
-def _limited(batches: Iterator[list[Record]], raw: io.BufferedReader) -> Iterator[tuple[list[Record], int]]:
+def _limited(batches: Iterator[list[Record]], raw: IO[bytes]) -> Iterator[tuple[list[Record], int]]:
     rows = 0
     for records in batches:
         rows += len(records)
         if rows > settings.IMPORT_MAX_ROWS:
-            raise ImportFileError(
-                f"The file has more than {settings.IMPORT_MAX_ROWS:,} data rows; split it and upload the parts."
-            )
+            raise _too_many_rows()
         yield records, raw.tell()
+
+
+def _too_many_rows() -> ImportFileError:
+    return ImportFileError(
+        f"The file has more than {settings.IMPORT_MAX_ROWS:,} data rows; split it and upload the parts."
+    )
 
 
 _converter: RowConverter | None = None

@@ -18,7 +18,7 @@ from imports.rows import ParsedContact
 from inboxerr.bulk import insert_counting_by, insert_returning_kept
 
 TABLE = Contact._meta.db_table
-COLUMNS = ("owner_id", "import_job_id", "phone", "name", "variables", "row_number", "line_type")
+COLUMNS = ("owner_id", "import_job_id", "phone", "name", "variables", "row_number", "line_type", "phone_column")
 # How many contacts of each line type went in, by LineType value.
 LineTypeCounts = dict[str, int]
 
@@ -52,7 +52,9 @@ def insert_contacts_finding_repeats(
 
 def _rows(job_id: int, owner_id: int, contacts: Sequence[ParsedContact]) -> Iterator[tuple[Any, ...]]:
     # Within a batch too, the first row of a phone is the one kept (inserted in row order).
-    return ((owner_id, job_id, c.phone, c.name, c.variables, c.row_number, c.line_type) for c in contacts)
+    return (
+        (owner_id, job_id, c.phone, c.name, c.variables, c.row_number, c.line_type, c.phone_column) for c in contacts
+    )
 
 
 def _no_flush_wait() -> None:

@@ -5,15 +5,10 @@ import io
 
 import pytest
 
-from imports.csvfile import (
-    ImportFileError,
-    Layout,
-    detect_encoding,
-    iter_records,
-    normalise_key,
-    read_layout,
-    sniff_delimiter,
-)
+from imports.csvfile import csv_rows, detect_encoding, sniff_delimiter
+from imports.errors import ImportFileError
+from imports.headers import normalise_key
+from imports.layout import MAX_COLUMNS, Layout, PhoneSource, iter_records, read_layout
 
 
 def write(tmp_path, data: bytes):
@@ -24,7 +19,7 @@ def write(tmp_path, data: bytes):
 
 def records(path, layout):
     with open(path, encoding=layout.encoding, newline="") as f:
-        return list(iter_records(f, layout))
+        return list(iter_records(csv_rows(f, layout.delimiter), layout))
 
 
 @pytest.mark.parametrize(
@@ -102,20 +97,26 @@ def test_a_single_column_file_reads_with_commas():
 def test_it_finds_the_phone_column_by_common_names(tmp_path, header, expected):
     layout = read_layout(write(tmp_path, f"Name,{header},City\nAnn,+447400123456,Leeds\n".encode()))
 
-    assert layout.header[layout.phone_index] == expected
+    assert layout.phone_columns == [expected]
 
 
-def test_the_best_phone_name_wins_when_several_match(tmp_path):
-    layout = read_layout(write(tmp_path, b"Number,Mobile,Phone\n1,+447400123456,+447400123457\n"))
+def test_mobile_columns_are_tried_first_and_a_bare_number_column_is_not_a_phone_beside_them(tmp_path):
+    layout = read_layout(write(tmp_path, b"Number,Phone,Mobile\n1,+447400123456,+447400123457\n"))
 
-    assert layout.header[layout.phone_index] == "Phone"
-    assert dict((key, i) for i, key in layout.variables) == {"number": 0, "mobile": 1}
+    assert layout.phone_columns == ["Mobile", "Phone"]
+    assert dict((key, i) for i, key in layout.variables) == {"number": 0}
+
+
+def test_a_bare_number_column_is_the_phone_column_of_a_file_without_another(tmp_path):
+    layout = read_layout(write(tmp_path, b"Name,Number\nAnn,+447400123456\n"))
+
+    assert layout.phone_columns == ["Number"]
 
 
 def test_a_phone_column_can_be_named_explicitly_ignoring_case_and_punctuation(tmp_path):
     layout = read_layout(write(tmp_path, b"Contact No,Who\n+447400123456,Ann\n"), phone_column="contact-no")
 
-    assert layout.phone_index == 0
+    assert layout.phone_sources == (PhoneSource(0, mobile=False),)
 
 
 def test_a_named_phone_column_that_is_missing_is_a_clear_error(tmp_path):
@@ -141,7 +142,7 @@ def test_a_blank_file_has_no_header(tmp_path):
 def test_too_many_columns_are_refused(tmp_path):
     header = ",".join(["phone"] + [f"c{i}" for i in range(10_000)])
 
-    with pytest.raises(ImportFileError, match="10001 columns; at most 100"):
+    with pytest.raises(ImportFileError, match=f"10001 columns; at most {MAX_COLUMNS}"):
         read_layout(write(tmp_path, header.encode() + b"\n"))
 
 
@@ -176,9 +177,9 @@ def test_column_keys_are_normalised(header, key):
 
 
 def test_key_clashes_and_empty_headers_are_resolved_in_column_order(tmp_path):
-    layout = read_layout(write(tmp_path, b"Phone,Order No,order-no,,Name,phone,!!\n+447400123456,1,2,3,Ann,x,y\n"))
+    layout = read_layout(write(tmp_path, b"Phone,Order No,order-no,,Name,name!,!!\n+447400123456,1,2,3,Ann,x,y\n"))
 
-    assert [key for _, key in layout.variables] == ["order_no", "order_no_2", "column_4", "phone_2", "column_7"]
+    assert [key for _, key in layout.variables] == ["order_no", "order_no_2", "column_4", "name_2", "column_7"]
 
 
 def test_records_keep_spreadsheet_row_numbers_across_quoted_newlines_crlf_and_blank_lines(tmp_path):
@@ -213,6 +214,7 @@ def test_a_runaway_quoted_field_fails_with_its_row(tmp_path):
 
 
 def test_records_read_from_any_text_stream():
-    layout = Layout(encoding="utf-8", delimiter=",", header=["phone"], header_row=1, phone_index=0, name_indexes=())
+    layout = Layout(header=["phone"], header_row=1, phone_sources=(PhoneSource(0, mobile=False),), name_indexes=())
+    rows = csv_rows(io.StringIO("phone\n+447400123456\n"), ",")
 
-    assert list(iter_records(io.StringIO("phone\n+447400123456\n"), layout)) == [(2, ["+447400123456"])]
+    assert list(iter_records(rows, layout)) == [(2, ["+447400123456"])]

@@ -105,7 +105,7 @@ def test_a_wrong_file_type_shows_the_error_and_leaves_nothing_behind(staff_clien
         {"phone_column": "Mobile", "file": csv_file(b"\x89PNG", name="photo.png", content_type="image/png")},
     )
 
-    assertContains(response, "Upload a .csv file", status_code=415)
+    assertContains(response, "Upload a .csv or .xlsx file", status_code=415)
     # The options came before the file, so the form shows them again.
     assertContains(response, 'value="Mobile"', status_code=415)
     assert not ImportJob.objects.exists()

@@ -17,7 +17,7 @@ from imports.tests.factories import ContactFactory, ImportJobFactory
 from inboxerr.tests.pages import visible_text
 
 pytestmark = pytest.mark.django_db
-MAPPING = {"phone": "Mobile", "name": ["Name"], "variables": {"Order No.": "order_no", "City": "city"}}
+MAPPING = {"phone": ["Mobile"], "name": ["Name"], "variables": {"Order No.": "order_no", "City": "city"}}
 
 
 def page_of(client, job) -> str:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from imports.csvfile import Layout
+from imports.layout import Layout, PhoneSource
 from imports.phones import InvalidPhone, normalise_phone
 from imports.rows import MAX_VALUE_CHARS, ParsedContact, RowConverter, RowError
 
@@ -44,11 +44,9 @@ def test_invalid_numbers_raise_a_readable_error(raw, message):
 
 
 LAYOUT = Layout(
-    encoding="utf-8",
-    delimiter=",",
     header=["First", "Phone", "Last", "Order No."],
     header_row=1,
-    phone_index=1,
+    phone_sources=(PhoneSource(1, mobile=False),),
     name_indexes=(0, 2),
     variables=[(0, "first"), (2, "last"), (3, "order_no")],
 )
@@ -58,7 +56,7 @@ def test_a_valid_row_becomes_a_contact():
     result = RowConverter(LAYOUT, "GB").convert(2, ["Ann", "07400 123456", "Lee", "A-1"])
 
     assert result == ParsedContact(
-        2, "+447400123456", "Ann Lee", {"first": "Ann", "last": "Lee", "order_no": "A-1"}, line_type="mobile"
+        2, "+447400123456", "Ann Lee", {"first": "Ann", "last": "Lee", "order_no": "A-1"}, "mobile", "Phone"
     )
 
 

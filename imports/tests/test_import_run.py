@@ -29,10 +29,12 @@ def test_it_imports_valid_rows_and_counts_every_outcome(run_import, upload_dir):
     assert job.encoding == "utf-8"
     assert job.delimiter == ","
     assert job.column_mapping == {
-        "phone": "Mobile",
+        "phone": ["Mobile"],
         "name": ["Name"],
         "variables": {"Order No.": "order_no", "City": "city"},
+        "ignored": [],
     }
+    assert job.header_row == 1
     assert job.started_at
     assert job.finished_at
     contact = job.contacts.get(phone="+447400000001")

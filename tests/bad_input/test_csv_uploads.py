@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from imports import services
-from imports.csvfile import MAX_COLUMNS
+from imports.layout import MAX_COLUMNS
 from imports.models import ImportJob
 from tests.bad_input.conftest import corpus_bytes, leftover_files
 from tests.bad_input.dbstate import changed_rows
@@ -40,12 +40,6 @@ def assert_failed_cleanly(job: ImportJob, before: dict, upload_dir) -> None:
     ("corpus_file", "reason"),
     [
         ("binary.csv", "The file is neither UTF-8 nor Windows-1252 text; save it as CSV UTF-8 and upload it again."),
-        (
-            "zip_renamed.csv",
-            "This is not a CSV file: it looks like a ZIP archive (an .xlsx workbook is one: save it as CSV first).",
-        ),
-        ("png_renamed.csv", "This is not a CSV file: it looks like a PNG image."),
-        ("nul_bytes.csv", "This is not a CSV file: it contains binary data (NUL bytes)."),
         ("blank_lines_only.csv", "The file has no header row: it is blank."),
         ("header_only.csv", "The file has a header but no data rows."),
         (
@@ -62,6 +56,28 @@ def test_a_file_that_cannot_be_imported_fails_with_one_clear_reason(api, before,
 
     assert job.failure_reason == reason
     assert_failed_cleanly(job, before, upload_dir)
+
+
+@pytest.mark.parametrize(
+    ("corpus_file", "message"),
+    [
+        ("zip_renamed.csv", "Upload a .csv or .xlsx file: 'zip_renamed.csv' is named .csv but is an Excel workbook: "
+                            "name it .xlsx."),
+        ("png_renamed.csv", "Upload a .csv or .xlsx file: 'png_renamed.csv' is named .csv but is not text."),
+        ("nul_bytes.csv", "Upload a .csv or .xlsx file: 'nul_bytes.csv' is named .csv but is not text."),
+    ],
+)  # fmt: skip
+def test_a_csv_whose_first_bytes_are_not_text_is_refused_at_upload_with_a_415(
+    api, before, upload_dir, corpus_file, message
+):
+    file = SimpleUploadedFile(corpus_file, corpus_bytes(f"csv/{corpus_file}"), content_type="text/csv")
+
+    response = api.post("/api/v1/imports/", {"file": file}, format="multipart")
+
+    assert response.status_code == 415
+    assert response.json()["error"]["message"] == message
+    assert changed_rows(before) == {}
+    assert leftover_files(upload_dir) == []
 
 
 def test_an_empty_file_is_refused_at_upload_with_a_400_naming_the_field(api, before, upload_dir):

@@ -1,4 +1,5 @@
-"""Import a CSV from this machine in the foreground, through the same pipeline as an upload."""
+"""Import a contact file (.csv or .xlsx) from this machine in the foreground, through the same pipeline as an
+upload."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from inboxerr.exceptions import InboxerrException
 
 
 class Command(BaseCommand):
-    help = "Import contacts from a CSV file for a user, showing progress and a summary."
+    help = "Import contacts from a CSV file or an Excel workbook (.xlsx) for a user, showing progress and a summary."
 
     def add_arguments(self, parser):
         parser.add_argument("path")
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--phone-column", default="")
         parser.add_argument("--name-column", default="")
         parser.add_argument("--delimiter", default="", help="One of , ; | or tab; sniffed if absent.")
+        parser.add_argument("--sheet", default="", help="For an .xlsx workbook: the sheet's name or number.")
 
     def handle(self, *args, path, owner, **options):
         if not os.path.isfile(path):
@@ -67,7 +69,12 @@ class Command(BaseCommand):
             by_type = [f"{label} {job.line_types[value]:,}" for value, label in LineType.choices
                        if job.line_types.get(value)]  # fmt: skip
             self.stdout.write(f"  line types: {', '.join(by_type)}")
-        self.stdout.write(f"  encoding {job.encoding or '?'}, delimiter {job.delimiter!r}, sha256 {job.sha256}")
+        read = (
+            f"sheet {job.sheet!r}"
+            if job.file_format == ImportJob.Format.XLSX
+            else (f"encoding {job.encoding or '?'}, delimiter {job.delimiter!r}")
+        )
+        self.stdout.write(f"  {job.file_format}, {read}, header on row {job.header_row or '?'}, sha256 {job.sha256}")
         if job.failure_reason:
             self.stdout.write(f"  failed: {job.failure_reason}")
         for error in job.errors[:10]:
