@@ -15,9 +15,9 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from imports import admin_page, services
+from imports import admin_page, preview, services
 from imports.admin_phones import PhoneSearchMixin, phone_from_form, phone_in
-from imports.admin_views import ImportUploadForm, import_from_form, progress_line
+from imports.admin_views import ImportUploadForm, PreviewColumnsForm, preview_from_form, progress_line
 from imports.models import Contact, ImportJob
 from imports.upload import CSVUploadHandler, streaming_upload
 from inboxerr.admin import LargeTableAdminMixin, MatchedOncePaginator, ModelAdmin, as_id, chosen_only_filter
@@ -68,6 +68,7 @@ class ImportJobAdmin(ModelAdmin):
         return [
             *self.page_urls(
                 ("upload/", "upload", self.upload_view),
+                ("preview/<uuid:preview_id>/", "preview", self.preview_view),
                 ("<path:object_id>/cancel/", "cancel", self.cancel_view),
                 ("<path:object_id>/errors/", "errors", self.errors_view),
                 ("<path:object_id>/errors.csv", "errors_csv", self.errors_csv_view),
@@ -118,7 +119,7 @@ class ImportJobAdmin(ModelAdmin):
 
     @admin.display(description="How they were read")
     def columns(self, job: ImportJob) -> str:
-        return admin_page.mapping_table(job)
+        return admin_page.mapping_table(job.column_mapping or {})
 
     @admin.display(description="Row errors")
     def row_errors(self, job: ImportJob) -> str:
@@ -182,21 +183,73 @@ class ImportJobAdmin(ModelAdmin):
             return self._upload_form(request, ImportUploadForm())
         form = ImportUploadForm(request.POST, request.FILES)
         try:
-            job = import_from_form(owner_id=request.user.pk, handler=handler, form=form)
+            kept = preview_from_form(owner_id=request.user.pk, handler=handler, form=form)
         except InboxerrException as error:
-            response = self._upload_form(request, ImportUploadForm(initial=request.POST), error, error.status_code)
-            if isinstance(error, TooManyRequests):
-                response["Retry-After"] = str(error.retry_after)
-            return response
-        if job is None:
+            return self._refused(error, self._upload_form(request, ImportUploadForm(initial=request.POST), error))
+        if kept is None:
             return self._upload_form(request, form, status=400)
+        return redirect(self._preview_url(kept.pk))
+
+    @method_decorator(csrf_protect)
+    def preview_view(self, request, preview_id):
+        """What the import would make of the uploaded file; staff change the columns, then import or discard it."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        try:
+            kept = preview.preview_get(owner_id=request.user.pk, preview_id=preview_id)
+        except InboxerrException as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return redirect(reverse("admin:imports_importjob_upload"))
+        answer = preview.preview_read(kept)
+        if request.method != "POST":
+            return self._preview_page(request, answer, PreviewColumnsForm(initial=kept.options, answer=answer))
+        form = PreviewColumnsForm(request.POST, answer=answer)
+        if not form.is_valid():
+            return self._preview_page(request, answer, form, status=400)
+        if "discard" in request.POST:
+            preview.preview_discard(preview=kept)
+            self.message_user(request, f"{kept.original_filename} is discarded; nothing was imported.")
+            return redirect(reverse("admin:imports_importjob_changelist"))
+        if "import" not in request.POST:  # read it again with the columns chosen
+            preview.preview_again(preview=kept, **form.cleaned_data)
+            return redirect(self._preview_url(kept.pk))
+        try:
+            job = preview.import_from_preview(owner_id=request.user.pk, preview_id=kept.pk, **form.cleaned_data)
+        except InboxerrException as error:
+            return self._refused(error, self._preview_page(request, answer, form, error))
         self.message_user(request, f"{job.original_filename} is uploaded; its import is processing.", messages.SUCCESS)
         return redirect(self._change_url(job))
+
+    def _preview_page(self, request, answer: dict, form, error: InboxerrException | None = None, status: int = 200):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Preview of {answer['original_filename']}",
+            "opts": self.opts,
+            "answer": answer,
+            "summary": admin_page.preview_summary(answer),
+            "mapping": admin_page.mapping_table(answer.get("column_mapping") or {}),
+            "rows": admin_page.preview_rows_table(answer["rows"]),
+            "form": form,
+            "adminform": AdminForm(form, [(None, {"fields": list(form.fields)})], {}),
+            "error": error,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/imports/importjob/preview.html", context, status=status)
+
+    @staticmethod
+    def _refused(error: InboxerrException, response):
+        response.status_code = error.status_code
+        if isinstance(error, TooManyRequests):
+            response["Retry-After"] = str(error.retry_after)
+        return response
+
+    def _preview_url(self, preview_id) -> str:
+        return reverse("admin:imports_importjob_preview", args=[preview_id])
 
     def _upload_form(self, request, form, error: InboxerrException | None = None, status: int = 200):
         context = {
             **self.admin_site.each_context(request),
-            "title": "Upload a CSV of contacts",
+            "title": "Upload a contact file",
             "opts": self.opts,
             "form": form,
             "adminform": AdminForm(form, [(None, {"fields": list(form.fields)})], {}),

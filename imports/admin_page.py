@@ -83,9 +83,8 @@ def rows_summary(job: ImportJob, kind: str) -> SafeString:
     return format_html("{}{}", note, rows_table(job, kind, kept[:INLINE]))
 
 
-def mapping_table(job: ImportJob) -> SafeString:
+def mapping_table(mapping: dict) -> SafeString:
     """How each column of the file was read: the phone, the name, or a {{ variable }} for templates."""
-    mapping = job.column_mapping or {}
     if not mapping:
         return format_html("{}", "Not read yet.")
     phones = mapping.get("phone", [])
@@ -102,6 +101,42 @@ def mapping_table(job: ImportJob) -> SafeString:
     body += format_html_join("", "<tr><td>{}</td><td>left out: empty in every row</td></tr>", ignored)
     return format_html(
         "<table><thead><tr><th>Column in the file</th><th>Becomes</th></tr></thead><tbody>{}</tbody></table>", body
+    )
+
+
+def preview_summary(answer: dict) -> str:
+    """'A CSV in UTF-8, comma-delimited; the header is on row 3; about 1,200 data rows.'"""
+    if answer["file_format"] == "xlsx":
+        read = f"An Excel workbook, sheet {answer.get('sheet', '')!r}"
+    else:
+        delimiter = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(answer.get("delimiter", ""), "?")
+        read = f"A CSV in {answer.get('encoding', '?').upper()}, {delimiter}-delimited"
+    estimate = answer.get("rows_estimate")
+    rows = "an unknown number of data rows" if estimate is None else f"about {estimate:,} data rows"
+    return f"{read}; the header is on row {answer.get('header_row')}; {rows}."
+
+
+def preview_rows_table(rows: list[dict]) -> SafeString:
+    """A preview's first rows as they would be imported: the contact each becomes, or its row error."""
+    body = []
+    for row in rows:
+        contact, error = row["contact"], row["error"]
+        if contact is None:
+            body.append(format_html(
+                '<tr><td>{}</td><td colspan="3" class="errornote">{}: {}</td></tr>',
+                row["row"], error["column"], error["message"],
+            ))  # fmt: skip
+            continue
+        variables = format_html_join(", ", "{}={}", contact["variables"].items())
+        body.append(format_html(
+            "<tr><td>{}</td><td>{}<br><small>from {}, {}</small></td><td>{}</td><td>{}</td></tr>",
+            row["row"], contact["phone"], contact["phone_column"], contact["line_type"].replace("_", " "),
+            contact["name"], variables,
+        ))  # fmt: skip
+    return format_html(
+        "<table><thead><tr><th>Row</th><th>Phone</th><th>Name</th><th>Other columns</th></tr></thead>"
+        "<tbody>{}</tbody></table>",
+        format_html_join("", "{}", ((line,) for line in body)),
     )
 
 

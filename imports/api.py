@@ -12,10 +12,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
-from imports import services
+from imports import preview, services
 from imports.models import ImportJob
 from imports.renderers import ErrorsCSVRenderer
-from imports.serializers import ContactSerializer, ImportJobSerializer, ImportUploadSerializer, RowErrorSerializer
+from imports.serializers import (
+    ContactSerializer,
+    ImportFromPreviewSerializer,
+    ImportJobSerializer,
+    ImportPreviewSerializer,
+    ImportUploadSerializer,
+    RowErrorSerializer,
+)
 from imports.upload import CSVUploadHandler, streaming_upload
 from inboxerr.api import OwnedQuerysetMixin, ViewBase
 from inboxerr.pagination import OldestFirstCursorPagination, PageNumberPagination
@@ -61,20 +68,67 @@ class ImportJobViewSet(
     parser_classes = [MultiPartParser, JSONParser]
 
     @extend_schema(
-        request={"multipart/form-data": ImportUploadSerializer},
-        responses={202: ImportJobSerializer, 413: OpenApiResponse(), 415: OpenApiResponse(), 429: OpenApiResponse()},
+        request={"multipart/form-data": ImportUploadSerializer, "application/json": ImportFromPreviewSerializer},
+        responses={
+            202: ImportJobSerializer,
+            404: OpenApiResponse(description="The preview named is not waiting (expired or used)."),
+            413: OpenApiResponse(),
+            415: OpenApiResponse(),
+            429: OpenApiResponse(),
+        },
     )
     def create(self, request, *args, **kwargs):
-        """Upload a CSV. Answers 202 at once; the job's URL shows its progress."""
+        """Upload a contact file (.csv or .xlsx), or import one uploaded for a preview (JSON: `preview` and the
+        options to change). Answers 202 at once; the job's URL shows its progress."""
         # Before the body is read (for token clients; session auth's CSRF check has read it
         # already): a user at the limit uploads nothing.
         services.import_check_capacity(owner_id=request.user.pk)
-        options = self.read_upload(request, ImportUploadSerializer)
-        job = services.import_create(owner_id=request.user.pk, upload=options.pop("file"), **options)
-        self.streamed.claim()
+        if not self._is_multipart(request):
+            options = self._valid(ImportFromPreviewSerializer, request.data)
+            job = preview.import_from_preview(owner_id=request.user.pk, preview_id=options.pop("preview"), **options)
+        else:
+            options = self.read_upload(request, ImportUploadSerializer)
+            job = services.import_create(owner_id=request.user.pk, upload=options.pop("file"), **options)
+            self.streamed.claim()
         body = self.get_serializer(job).data
         location = self.reverse_action("detail", args=[job.pk])
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
+
+    @extend_schema(
+        request={"multipart/form-data": ImportUploadSerializer, "application/json": ImportFromPreviewSerializer},
+        responses={200: ImportPreviewSerializer, 404: OpenApiResponse(), 413: OpenApiResponse(),
+                   415: OpenApiResponse(), 429: OpenApiResponse()},
+    )  # fmt: skip
+    @action(detail=False, methods=["post"], url_path="preview", filter_backends=[], pagination_class=None)
+    def preview(self, request):
+        """What an import would make of a file, importing nothing: the encoding, delimiter, header line, column
+        mapping, the first 20 rows as contacts or row errors, and about how many rows it holds. The file is kept
+        for an hour: POST it again here as JSON (`preview` and other options) to read it with other columns,
+        and give its id to POST /api/v1/imports/ to import it."""
+        if not self._is_multipart(request):
+            options = self._valid(ImportFromPreviewSerializer, request.data)
+            kept = preview.preview_get(owner_id=request.user.pk, preview_id=options.pop("preview"))
+            return Response(preview.preview_again(preview=kept, **options))
+        options = self.read_upload(request, ImportUploadSerializer)
+        _, answer = preview.preview_create(owner_id=request.user.pk, upload=options.pop("file"), **options)
+        self.streamed.claim()
+        return Response(answer)
+
+    @extend_schema(request=None, responses={204: None, 404: OpenApiResponse()})
+    @action(detail=False, methods=["delete"], url_path=r"preview/(?P<preview_id>[0-9a-fA-F-]{36})", filter_backends=[])
+    def discard_preview(self, request, preview_id=None):
+        """Discard a preview and its file before it expires."""
+        preview.preview_discard(preview=preview.preview_get(owner_id=request.user.pk, preview_id=preview_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @staticmethod
+    def _is_multipart(request: Request) -> bool:
+        return request.content_type.startswith("multipart/")
+
+    def _valid(self, serializer_class: type[Serializer[Any]], data: Any) -> dict[str, Any]:
+        serializer = serializer_class(data=data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
 
     @extend_schema(request=None, responses={200: ImportJobSerializer, 409: OpenApiResponse()})
     @action(detail=True, methods=["post"])

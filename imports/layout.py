@@ -146,6 +146,19 @@ def read_layout(
     )
 
 
+def first_line(path: str, *, file_format: str = CSV, delimiter: str = "", sheet: str = "") -> list[str]:
+    """The file's first line with text, as cells: the columns to offer when no header could be found."""
+    encoding = ""
+    if file_format == CSV:
+        encoding = detect_encoding(path)
+        if not delimiter:
+            with open_text(path, encoding) as f:
+                delimiter = sniff_delimiter(f.read(SAMPLE_CHARS))
+    with open_table(path, file_format=file_format, encoding=encoding, delimiter=delimiter, sheet=sheet) as table:
+        line: list[str] = next((cells for cells in table.rows if any(cell.strip() for cell in cells)), [])
+    return [cell.strip() for cell in line[:MAX_COLUMNS]]
+
+
 def _find_header(
     rows: Iterator[tuple[int, list[str]]], phone_column: str, what: str
 ) -> tuple[list[str], int, tuple[PhoneSource, ...]]:

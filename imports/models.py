@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -89,6 +90,29 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+
+class ImportPreview(models.Model):
+    """An uploaded file kept a short while (IMPORT_PREVIEW_SECONDS) so its owner can see what an import would make
+    of it, change the columns, and import it without uploading it again."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_previews")
+    original_filename = models.CharField(max_length=255)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True, default="")
+    file_path = models.CharField(max_length=500)
+    file_format = models.CharField(max_length=4, choices=FileFormat.choices, default=FileFormat.CSV)
+    # The options it was last read with; an import made from it starts from these.
+    options = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "created_at"], name="importpreview_owner_idx")]
+
+    def __str__(self) -> str:
+        return f"preview of {self.original_filename}"
 
 
 class Contact(models.Model):

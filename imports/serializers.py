@@ -99,6 +99,63 @@ class ImportUploadSerializer(ImportOptionsSerializer):
     )
 
 
+class RowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    column = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportFromPreviewSerializer(ImportOptionsSerializer):
+    """An import of a file already uploaded for a preview: its id, and the options to change."""
+
+    preview = serializers.UUIDField(help_text="The id POST /api/v1/imports/preview answered.")
+
+
+class PreviewContactSerializer(serializers.Serializer):
+    phone = serializers.CharField()
+    phone_column = serializers.CharField(help_text="The column the number was taken from.")
+    name = serializers.CharField()
+    variables = serializers.DictField(child=serializers.CharField())
+    line_type = serializers.CharField()
+
+
+class PreviewRowSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="The row number as a spreadsheet shows it.")
+    contact = PreviewContactSerializer(allow_null=True, help_text="What the row becomes, or null for a row error.")
+    error = RowErrorSerializer(allow_null=True)
+
+
+class ImportPreviewSerializer(serializers.Serializer):
+    """What an import would make of a file; read-only, nothing is imported."""
+
+    id = serializers.UUIDField(help_text="Give it as `preview` to POST /api/v1/imports/ to import this file.")
+    original_filename = serializers.CharField()
+    size_bytes = serializers.IntegerField()
+    file_format = serializers.ChoiceField(choices=ImportJob.Format.choices)
+    options = ImportOptionsSerializer(help_text="The options the file was read with.")
+    expires_at = serializers.DateTimeField(help_text="Until when the file is kept for an import.")
+    failure_reason = serializers.CharField(
+        help_text="Why an import with these options would fail as a whole; empty when it would not."
+    )
+    encoding = serializers.CharField(required=False)
+    delimiter = serializers.CharField(required=False)
+    sheet = serializers.CharField(required=False)
+    header_row = serializers.IntegerField(required=False, help_text="The line that holds the header.")
+    header = serializers.ListField(child=serializers.CharField(), required=False)
+    column_mapping = serializers.JSONField(
+        required=False,
+        help_text="phone: the phone columns in the order tried; name: the name's columns; variables: header to "
+        "{{ key }}; ignored: columns empty in every row checked.",
+    )
+    empty_columns_checked_rows = serializers.IntegerField(
+        required=False, help_text="How many rows were looked at to call a column empty; the import looks at all."
+    )
+    rows = PreviewRowSerializer(many=True, help_text="The first 20 data rows as they would be imported.")
+    rows_estimate = serializers.IntegerField(
+        required=False, allow_null=True, help_text="About how many data rows the file holds; null if unknown."
+    )
+
+
 class ContactSerializer(serializers.ModelSerializer):
     class Meta:
         model = Contact
@@ -111,9 +168,3 @@ class ContactSerializer(serializers.ModelSerializer):
                 "recorded."
             }
         }
-
-
-class RowErrorSerializer(serializers.Serializer):
-    row = serializers.IntegerField()
-    column = serializers.CharField()
-    message = serializers.CharField()

@@ -22,7 +22,7 @@ from django.utils import timezone
 from imports import tasks
 from imports.errors import ImportFileError
 from imports.layout import Layout, Record, iter_records, open_layout_table, read_layout
-from imports.models import ImportJob
+from imports.models import ImportJob, ImportPreview
 from imports.rows import ParsedContact, RowConverter, RowError
 from imports.signals import import_finished
 from imports.upload import UPLOAD_PREFIX, StreamedUpload, upload_dir
@@ -409,16 +409,26 @@ def import_requeue_stalled() -> list[int]:
 @dataclass
 class CleanupReport:
     files_removed: int = 0
+    previews_expired: int = 0
     jobs_deleted: int = 0
     contacts_deleted: int = 0
 
 
 def import_cleanup(*, now: datetime | None = None) -> CleanupReport:
-    """Remove orphaned upload files, and finished jobs past retention that no campaign uses."""
+    """Remove expired previews, orphaned upload files, and finished jobs past retention that no campaign uses."""
     now = now or timezone.now()
     report = CleanupReport()
 
+    expired_previews = ImportPreview.objects.filter(
+        created_at__lt=now - timedelta(seconds=settings.IMPORT_PREVIEW_SECONDS)
+    )
+    for preview in expired_previews.iterator():
+        _unlink(preview.file_path)
+        preview.delete()
+        report.previews_expired += 1
+
     in_use = set(ImportJob.objects.filter(status=PROCESSING).exclude(file_path="").values_list("file_path", flat=True))
+    in_use |= set(ImportPreview.objects.values_list("file_path", flat=True))
     # A file younger than the stall limit may still be streaming in from an upload.
     old_enough = time.time() - settings.IMPORT_STALL_SECONDS
     with os.scandir(upload_dir()) as entries:

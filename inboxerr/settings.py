@@ -253,6 +253,10 @@ IMPORT_TMP_DIR = env.path("IMPORT_TMP_DIR", default=BASE_DIR / "var" / "imports"
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1_000_000)
 IMPORT_MAX_PROCESSING = env.int("IMPORT_MAX_PROCESSING", default=5)
+# An uploaded file waits this long for its import to be confirmed after a preview; a user keeps at most
+# IMPORT_MAX_PREVIEWS of them at once.
+IMPORT_PREVIEW_SECONDS = env.int("IMPORT_PREVIEW_SECONDS", default=3600)
+IMPORT_MAX_PREVIEWS = env.int("IMPORT_MAX_PREVIEWS", default=10)
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="GB")
 IMPORT_RETENTION_DAYS = env.int("IMPORT_RETENTION_DAYS", default=4)
 # A PROCESSING job whose parser has not reported for this long is handed to another worker.

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from imports.models import ImportJob
+from imports.models import ImportJob, ImportPreview
 from imports.tests.factories import ImportJobFactory
 
 UPLOAD_URL = "admin:imports_importjob_upload"
@@ -46,8 +46,24 @@ def change_url(job: ImportJob) -> str:
     return reverse("admin:imports_importjob_change", args=[job.pk])
 
 
-def test_staff_upload_a_csv_from_the_import_list(staff_client, staff, upload_dir):
-    response = staff_client.post(reverse(UPLOAD_URL), {"default_region": "gb", "delimiter": "tab", "file": csv_file()})
+def preview_url(kept: ImportPreview) -> str:
+    return reverse("admin:imports_importjob_preview", args=[kept.pk])
+
+
+def test_staff_upload_a_csv_see_its_preview_and_import_it(staff_client, staff, upload_dir):
+    tabbed = CSV.replace(b",", b"\t")
+    response = staff_client.post(
+        reverse(UPLOAD_URL), {"default_region": "gb", "delimiter": "tab", "file": csv_file(tabbed)}
+    )
+
+    kept = ImportPreview.objects.get()
+    assertRedirects(response, preview_url(kept))
+    assert not ImportJob.objects.exists()
+    page = staff_client.get(preview_url(kept))
+    assertContains(page, "Its first rows, as they would be imported")
+    assertContains(page, "07700900123")
+
+    response = staff_client.post(preview_url(kept), {"default_region": "GB", "delimiter": "tab", "import": "Import"})
 
     job = ImportJob.objects.get()
     assertRedirects(response, change_url(job))
@@ -56,16 +72,41 @@ def test_staff_upload_a_csv_from_the_import_list(staff_client, staff, upload_dir
     assert (job.original_filename, job.default_region, job.delimiter) == ("contacts.csv", "GB", "\t")
     # Streamed by CSVUploadHandler into the import directory, and kept there for the parser.
     assert os.path.dirname(job.file_path) == str(upload_dir)
-    assert job.sha256 == hashlib.sha256(CSV).hexdigest()
+    assert job.sha256 == hashlib.sha256(tabbed).hexdigest()
     with open(job.file_path, "rb") as stored:
-        assert stored.read() == CSV
+        assert stored.read() == tabbed
+    assert not ImportPreview.objects.exists()
+
+
+def test_staff_change_the_phone_column_on_the_preview_and_read_it_again(staff_client, upload_dir):
+    content = b"Name,Mobile,Office\nAnn,07400 000001,020 7946 0000\n"
+    staff_client.post(reverse(UPLOAD_URL), {"file": csv_file(content)})
+    kept = ImportPreview.objects.get()
+
+    response = staff_client.post(preview_url(kept), {"phone_column": "Office", "again": "Read"})
+
+    assertRedirects(response, preview_url(kept))
+    kept.refresh_from_db()
+    assert kept.options["phone_column"] == "Office"
+    assertContains(staff_client.get(preview_url(kept)), "+442079460000")
+
+
+def test_staff_discard_a_preview_and_nothing_is_left(staff_client, upload_dir):
+    staff_client.post(reverse(UPLOAD_URL), {"file": csv_file()})
+
+    response = staff_client.post(preview_url(ImportPreview.objects.get()), {"discard": "Discard"})
+
+    assertRedirects(response, reverse("admin:imports_importjob_changelist"))
+    assert not ImportPreview.objects.exists()
+    assert not ImportJob.objects.exists()
+    assert os.listdir(upload_dir) == []
 
 
 def test_the_import_list_links_to_the_upload_form(staff_client):
     response = staff_client.get(reverse("admin:imports_importjob_changelist"))
 
     assertContains(response, f'href="{reverse(UPLOAD_URL)}"')
-    assertContains(response, "Upload CSV")
+    assertContains(response, "Upload contacts")
 
 
 def test_adding_an_import_goes_to_the_upload_form(staff_client):
@@ -82,9 +123,9 @@ def test_the_upload_works_with_csrf_checks_enforced(staff, upload_dir):
 
     response = client.post(reverse(UPLOAD_URL), {"csrfmiddlewaretoken": token, "file": csv_file()})
 
-    job = ImportJob.objects.get()
-    assertRedirects(response, change_url(job))
-    assert os.listdir(upload_dir) == [os.path.basename(job.file_path)]
+    kept = ImportPreview.objects.get()
+    assertRedirects(response, preview_url(kept))
+    assert os.listdir(upload_dir) == [os.path.basename(kept.file_path)]
 
 
 def test_an_upload_without_the_csrf_token_is_refused_and_leaves_no_file(staff, upload_dir):
@@ -134,12 +175,14 @@ def test_a_staff_user_at_the_processing_limit_is_told_to_wait(staff_client, staf
     settings.IMPORT_MAX_PROCESSING = 1
     ImportJobFactory(owner=staff, status=PROCESSING, finished_at=None)
 
-    response = staff_client.post(reverse(UPLOAD_URL), {"file": csv_file()})
+    staff_client.post(reverse(UPLOAD_URL), {"file": csv_file()})
+    kept = ImportPreview.objects.get()
+    response = staff_client.post(preview_url(kept), {"import": "Import"})
 
     assertContains(response, "at most 1 may run at once", status_code=429)
     assert response["Retry-After"] == "30"
     assert ImportJob.objects.count() == 1
-    assert os.listdir(upload_dir) == []
+    assert os.listdir(upload_dir) == [os.path.basename(kept.file_path)]  # kept for when one has finished
 
 
 def test_the_page_of_a_processing_import_refreshes_itself(staff_client):

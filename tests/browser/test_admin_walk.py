@@ -129,12 +129,15 @@ def log_in(page: Page, username: str) -> None:
 
 
 def upload_contacts(page: Page) -> int:
-    """From the import list's Upload CSV button to the job's page, which reloads itself until the import ends."""
+    """From the import list's Upload button through the file's preview to the job's page, which reloads itself
+    until the import ends."""
     page.goto("/admin/imports/importjob/")
-    page.click("text=Upload CSV")
+    page.click("text=Upload contacts")
     page.fill("#id_default_region", "GB")
     page.set_input_files("#id_file", {"name": "contacts.csv", "mimeType": "text/csv", "buffer": CSV.encode()})
     page.click("input[type=submit][value=Upload]")
+    expect(page.locator("h2", has_text="Its first rows, as they would be imported")).to_be_visible()
+    page.click(f"input[type=submit][value='Import about {len(CONTACTS)} rows']")
     # Not the "uploaded" notice: the page reloads itself every few seconds and the notice goes with the first load.
     page.wait_for_url(re.compile(r"/admin/imports/importjob/\d+/change/$"))
     import_id = id_in_url(page)

@@ -10,13 +10,15 @@ from imports.services import import_cleanup
 
 class Command(BaseCommand):
     help = (
-        "Delete upload files no PROCESSING job owns, and finished jobs older than IMPORT_RETENTION_DAYS "
+        "Delete expired import previews, upload files no PROCESSING job or preview owns, and finished jobs older "
+        "than IMPORT_RETENTION_DAYS "
         "with their contacts unless a campaign still uses them."
     )
 
     def handle(self, *args, **options):
         report = import_cleanup()
         self.stdout.write(
+            f"Expired {report.previews_expired} preview(s). "
             f"Removed {report.files_removed} orphaned file(s); deleted {report.jobs_deleted} job(s) older than "
             f"{settings.IMPORT_RETENTION_DAYS} days with {report.contacts_deleted:,} contact(s)."
         )
