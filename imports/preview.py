@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import uuid
 from datetime import timedelta
 from itertools import islice
 from typing import Any
@@ -65,7 +66,7 @@ def preview_again(*, preview: ImportPreview, **options: str) -> dict[str, Any]:
 
 
 def preview_get(*, owner_id: int, preview_id: Any) -> ImportPreview:
-    preview = _live().filter(owner_id=owner_id, pk=preview_id).first()
+    preview = _live().filter(owner_id=owner_id, pk=_as_uuid(preview_id)).first()
     if preview is None or not os.path.exists(preview.file_path):
         raise _gone(preview_id)
     return preview
@@ -114,7 +115,7 @@ def preview_read(preview: ImportPreview) -> dict[str, Any]:
 @transaction.atomic
 def import_from_preview(*, owner_id: int, preview_id: Any, **options: str) -> ImportJob:
     """Import a preview's file with its options, changed by those given; the preview is used up."""
-    preview = _live().select_for_update().filter(owner_id=owner_id, pk=preview_id).first()
+    preview = _live().select_for_update().filter(owner_id=owner_id, pk=_as_uuid(preview_id)).first()
     if preview is None or not os.path.exists(preview.file_path):
         raise _gone(preview_id)
     chosen = {**preview.options, **_given(options)}
@@ -152,6 +153,13 @@ def _live():
 def _given(options: dict[str, str]) -> dict[str, str]:
     """The options a caller set (an empty one is set too: back to detecting it)."""
     return {name: value for name, value in options.items() if name in OPTION_NAMES and value is not None}
+
+
+def _as_uuid(preview_id: Any) -> uuid.UUID:
+    try:
+        return preview_id if isinstance(preview_id, uuid.UUID) else uuid.UUID(str(preview_id))
+    except ValueError:
+        raise _gone(preview_id) from None
 
 
 def _gone(preview_id: Any) -> NotFound:

@@ -7,8 +7,9 @@ illegal transitions 409, not only 404. Every answer must be no 5xx, a documented
 type, and a body the schema describes.
 
 Nothing is excluded. Two things generated requests cannot reach are sent by hand below and their answers
-validated against the same schema: a CSV upload (the generator names a file part after its field, `file`,
-and an upload must be a `.csv`, so generated uploads are all refused with 415 or 400) and a send to a real
+validated against the same schema: uploads of a CSV and of a workbook, to import or to preview, and an import
+made from a preview (the generator names a file part after its field, `file`, and an upload must be a `.csv` or
+an `.xlsx`, so generated uploads are all refused with 415 or 400) and a send to a real
 phone number (generated phone numbers are never valid E.164). The webhooks are fuzzed like the rest, and
 also sent raw bytes and latin-1 headers the schema cannot describe: unsigned garbage is a 4xx, never a 5xx.
 """
@@ -20,6 +21,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+import openpyxl
 import pytest
 import schemathesis
 from django.core.cache import cache
@@ -168,10 +170,23 @@ def upload(name: str = "contacts.csv") -> tuple:
     return (io.BytesIO(CSV), name, "text/csv")
 
 
+def workbook_upload() -> tuple:
+    workbook = openpyxl.Workbook()
+    for row in CSV.decode().splitlines():
+        workbook.active.append(row.split(","))
+    data = io.BytesIO()
+    workbook.save(data)
+    data.seek(0)
+    return (data, "contacts.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "status"),
     [
         ("POST", "/api/v1/imports/", lambda: {"file": upload(), "default_region": "GB"}, 202),
+        ("POST", "/api/v1/imports/", lambda: {"file": workbook_upload()}, 202),
+        ("POST", "/api/v1/imports/preview/", lambda: {"file": upload()}, 200),
+        ("POST", "/api/v1/imports/preview/", lambda: {"file": workbook_upload()}, 200),
         (
             "POST",
             "/api/v1/campaigns/from-csv/",
@@ -182,7 +197,16 @@ def upload(name: str = "contacts.csv") -> tuple:
         ("POST", "/api/v1/messages/batch/", lambda: {"recipients": [{"phone": "+447911123457"}], "content": "Hi"}, 202),
         ("POST", "/api/v1/opt-outs/", lambda: {"phone": "+447911123458"}, 201),
     ],
-    ids=["import-upload", "campaign-from-csv", "send", "batch", "opt-out"],
+    ids=[
+        "import-upload",
+        "import-workbook",
+        "preview",
+        "preview-workbook",
+        "campaign-from-csv",
+        "send",
+        "batch",
+        "opt-out",
+    ],
 )
 def test_what_generated_requests_cannot_reach_answers_within_the_schema(worlds, method, path, body, status):
     world = worlds(f"{method} {path}")
@@ -219,3 +243,17 @@ def test_webhooks_answer_garbage_with_a_4xx(db, keep_test_connection, path, head
 
     assert 400 <= response.status_code < 500, response.get_data(as_text=True)
     schema[path]["POST"].validate_response(response)
+
+
+def test_an_import_made_from_a_preview_answers_within_the_schema(worlds):
+    world = worlds("POST /api/v1/imports/ from a preview")
+    client = Client(APP)
+    headers = {"Authorization": f"Token {world.token}"}
+    previewed = client.post("/api/v1/imports/preview/", headers=headers, data={"file": upload()})
+    schema["/api/v1/imports/preview/"]["POST"].validate_response(previewed)
+
+    body = {"preview": previewed.get_json()["id"], "phone_column": "Phone"}
+    response = client.post("/api/v1/imports/", headers=headers, json=body)
+
+    assert response.status_code == 202, response.get_data(as_text=True)
+    schema["/api/v1/imports/"]["POST"].validate_response(response)
