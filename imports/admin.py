@@ -310,8 +310,8 @@ class ContactAdmin(PhoneSearchMixin, LargeTableAdminMixin, ModelAdmin):
     list_select_related = ["owner", "import_job"]
     raw_id_fields = ["import_job"]
     # A contact belongs to whoever owns its import, never to anyone else.
-    fields = ["import_job", "phone", "name", "variables", "row_number", "owner"]
-    readonly_fields = ["owner"]
+    fields = ["import_job", "phone", "phone_column", "name", "variables", "row_number", "owner"]
+    readonly_fields = ["owner", "phone_column"]
 
     def get_queryset(self, request):
         # A row names its import, joined (list_select_related) without the import's kept row errors, repeats
@@ -329,7 +329,9 @@ class ContactAdmin(PhoneSearchMixin, LargeTableAdminMixin, ModelAdmin):
         if job is None:
             return self.list_display
         variables = list(job.column_mapping.get("variables", {}).items())[:MAX_VARIABLE_COLUMNS]
-        return ["phone", "name", *(_variable_column(header, name) for header, name in variables), "row_number"]
+        # A file with several phone columns (mobile, home, work): which one each number came from.
+        source = ["phone_column"] if len(job.column_mapping.get("phone", [])) > 1 else []
+        return ["phone", *source, "name", *(_variable_column(header, name) for header, name in variables), "row_number"]
 
     def get_search_results(self, request, queryset, search_term):
         """Narrowed to one import, a word that is not a phone number also finds contacts by any of the file's

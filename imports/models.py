@@ -135,7 +135,14 @@ class Contact(models.Model):
     # The import's other columns, by normalised key.
     variables = models.JSONField(default=dict, blank=True)
     # The column its number was taken from: a file may have several (mobile, home, work).
-    phone_column = models.CharField(max_length=200, blank=True, default="", db_default="")
+    phone_column = models.CharField(
+        "from column",
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The column its number came from.",
+    )
     # The line in the file as a spreadsheet shows it, for tracing a contact to its source.
     row_number = models.PositiveIntegerField(default=0)
     # Read from the number by the import. The column's own default (db_default) makes adding it to a big table

@@ -30,7 +30,14 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='contact',
             name='phone_column',
-            field=models.CharField(blank=True, db_default='', default='', max_length=200),
+            field=models.CharField(
+                blank=True,
+                db_default='',
+                default='',
+                help_text='The column its number came from.',
+                max_length=200,
+                verbose_name='from column',
+            ),
         ),
         migrations.AddField(
             model_name='importjob',

@@ -106,6 +106,19 @@ def test_an_imports_contacts_show_the_files_own_columns(staff_client, user):
     assert "Leeds" in row
 
 
+def test_contacts_of_a_file_with_several_phone_columns_show_which_one_each_number_came_from(staff_client, user):
+    mapping = {**MAPPING, "phone": ["Mobile", "Home"]}
+    job = ImportJobFactory(owner=user, column_mapping=mapping)
+    ContactFactory(import_job=job, phone="+447400000001", name="Ann", phone_column="Home")
+
+    response = staff_client.get("/admin/imports/contact/", {"import_job": job.pk})
+    html = response.content.decode()
+
+    assert ">From column<" in html
+    row = visible_text(re.search(r"<tbody>.*?</tbody>", html, re.S).group())
+    assert row.strip().startswith("+447400000001 Home Ann")
+
+
 @pytest.mark.parametrize("value", ["x", "99999999999999999999", "²"])
 def test_a_bad_import_filter_is_the_admins_own_error(staff_client, value):
     response = staff_client.get("/admin/imports/contact/", {"import_job": value})
