@@ -20,12 +20,15 @@ from campaigns.serializers import (
 )
 from imports import services as import_services
 from imports.api import StreamingUploadMixin
+from imports.serializers import ImportOptionsSerializer
 from inboxerr.api import OwnedQuerysetMixin
 from inboxerr.pagination import IdCursorPagination
 from inboxerr.parsers import JSONParser
 from messaging.models import Message
 from messaging.serializers import MessageSerializer
 
+# The fields of a from-csv request that say how to read its file, not what the campaign is.
+IMPORT_OPTIONS = tuple(ImportOptionsSerializer().fields)
 CONFLICT = {409: OpenApiResponse(description="Illegal transition; details carry the current status.")}
 
 
@@ -133,11 +136,7 @@ class CampaignViewSet(StreamingUploadMixin, OwnedQuerysetMixin, viewsets.ModelVi
         import_services.import_check_capacity(owner_id=request.user.pk)
         fields = dict(self.read_upload(request, CampaignFromCSVSerializer))
         upload = fields.pop("file")
-        import_options = {
-            key: fields.pop(key)
-            for key in ("default_region", "delimiter", "phone_column", "name_column")
-            if key in fields
-        }
+        import_options = {key: fields.pop(key) for key in IMPORT_OPTIONS if key in fields}
         with transaction.atomic():
             job = import_services.import_create(owner_id=request.user.pk, upload=upload, **import_options)
             template = fields.pop("template_id")

@@ -113,7 +113,7 @@ class CampaignFromCSVSerializer(ImportOptionsSerializer, ContentOrTemplateSerial
     """A campaign and its contacts in one multipart request."""
 
     content_field = "message_content"
-    file = serializers.FileField(help_text="A .csv file sent as text/csv or text/plain.")
+    file = serializers.FileField(help_text="A contact file: .csv or .xlsx, as POST /api/v1/imports/ takes it.")
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     message_content = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)

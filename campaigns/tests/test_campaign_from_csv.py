@@ -1,7 +1,9 @@
 """POST /api/v1/campaigns/from-csv: contacts and campaign in one request; it starts when the import succeeds."""
 
+import io
 from datetime import timedelta
 
+import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -143,3 +145,26 @@ def test_the_import_task_and_the_clock_racing_start_the_campaign_once(api, djang
     tasks.tick()
 
     assert Campaign.objects.get(pk=campaign_id).status == Campaign.Status.SCHEDULED
+
+
+def test_a_workbook_and_its_sheet_are_read_as_an_import_reads_them(api):
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Notes"
+    customers = workbook.create_sheet("Customers")
+    for row in (["Name", "Mobile"], ["Ann", "07400 000001"]):
+        customers.append(row)
+    data = io.BytesIO()
+    workbook.save(data)
+    file = SimpleUploadedFile("people.xlsx", data.getvalue(), content_type="application/octet-stream")
+
+    response = api.post(
+        "/api/v1/campaigns/from-csv",
+        {"file": file, "name": "Launch", "message_content": "Hi {{ name }}", "sheet": "Customers"},
+        format="multipart",
+    )
+
+    assert response.status_code == 202, response.content
+    job = ImportJob.objects.get(pk=response.json()["import_job"]["id"])
+    assert (job.file_format, job.sheet) == ("xlsx", "Customers")
+    import_services.import_run(job_id=job.pk)
+    assert list(job.contacts.values_list("phone", "name")) == [("+447400000001", "Ann")]
