@@ -16,7 +16,7 @@ from typing import IO
 from imports.csvfile import SAMPLE_CHARS, csv_rows, detect_encoding, open_text, sniff_delimiter
 from imports.errors import ImportFileError
 from imports.headers import Role, google_label_of, normalise_key, role_of, squash
-from imports.xlsxfile import check_workbook, declared_rows, open_sheet, sheet_rows
+from imports.xlsxfile import check_workbook, declared_size, open_sheet, sheet_rows
 
 CSV, XLSX = "csv", "xlsx"
 MAX_COLUMNS = 250
@@ -55,17 +55,22 @@ class Layout:
     declared_rows: int | None = None  # the last row a workbook's sheet says it has
 
     def column_name(self, index: int) -> str:
-        return self.header[index] if index < len(self.header) else f"column {index + 1}"
+        """The column as a person finds it in the file: its header, or "column N" where it has none; a header
+        the file repeats is told apart by its position ("Phone (column 5)")."""
+        text = self.header[index] if index < len(self.header) else ""
+        if not text:
+            return f"column {index + 1}"
+        return f"{text} (column {index + 1})" if self.header.count(text) > 1 else text
 
     @property
     def phone_columns(self) -> list[str]:
-        return [self.header[source.index] for source in self.phone_sources]
+        return [self.column_name(source.index) for source in self.phone_sources]
 
     def as_mapping(self) -> dict:
         return {
             "phone": self.phone_columns,
-            "name": [self.header[i] for i in self.name_indexes],
-            "variables": {self.header[i]: key for i, key in self.variables},
+            "name": [self.column_name(i) for i in self.name_indexes],
+            "variables": {self.column_name(i): key for i, key in self.variables},
             "ignored": [self.column_name(i) for i in self.ignored],
         }
 
@@ -78,6 +83,7 @@ class Table:
     raw: IO[bytes]  # its position is how far into the file reading has come
     sheet: str = ""
     declared_rows: int | None = None
+    declared_columns: int | None = None
 
 
 @contextlib.contextmanager
@@ -85,7 +91,8 @@ def open_table(path: str, *, file_format: str, encoding: str = "", delimiter: st
     with open(path, "rb") as raw:
         if file_format == XLSX:
             with open_sheet(raw, sheet) as ws:
-                yield Table(sheet_rows(ws), raw, sheet=ws.title, declared_rows=declared_rows(ws))
+                rows, columns = declared_size(ws)
+                yield Table(sheet_rows(ws), raw, sheet=ws.title, declared_rows=rows, declared_columns=columns)
         else:
             with io.TextIOWrapper(raw, encoding=encoding, newline="") as text:
                 yield Table(csv_rows(text, delimiter), raw)
@@ -125,6 +132,9 @@ def read_layout(
         rows = enumerate(table.rows, start=1)
         what = f"The sheet {table.sheet!r}" if file_format == XLSX else "The file"
         header, header_row, phone_sources = _find_header(rows, phone_column, what)
+        if table.declared_columns and len(header) < min(table.declared_columns, MAX_COLUMNS):
+            # A workbook's row ends at its last cell: a header merged over the last columns stops short of them.
+            header += [""] * (min(table.declared_columns, MAX_COLUMNS) - len(header))
         phone_indexes = {source.index for source in phone_sources}
         name_indexes = _find_name(header, name_column, phone_indexes)
         # A single full-name column is the name, no variable; first and last names are also variables.

@@ -57,6 +57,7 @@ class RowConverter:
         self.region = region
         self.sources = layout.phone_sources
         self.tried = ", ".join(layout.phone_columns)
+        self.column_of = {source.index: layout.column_name(source.index) for source in layout.phone_sources}
         self.checked = {i for source in layout.phone_sources for i in (source.index, source.label_index)
                         if i is not None} | set(layout.name_indexes) | {i for i, _ in layout.variables}  # fmt: skip
 
@@ -79,7 +80,7 @@ class RowConverter:
 
         name = " ".join(part for i in layout.name_indexes if (part := cell(i).strip()))
         if len(name) > MAX_NAME_CHARS:
-            column = layout.header[layout.name_indexes[0]]
+            column = layout.column_name(layout.name_indexes[0])
             return RowError(row_number, column, f"The name is longer than {MAX_NAME_CHARS} characters.")
 
         variables = {}
@@ -89,7 +90,7 @@ class RowConverter:
                 column = layout.column_name(index)
                 return RowError(row_number, column, f"The value is longer than {MAX_VALUE_CHARS} characters.")
             variables[key] = value
-        return ParsedContact(row_number, phone.e164, name, variables, phone.line_type, layout.header[source.index])
+        return ParsedContact(row_number, phone.e164, name, variables, phone.line_type, self.column_of[source.index])
 
     def _phone(self, cell) -> tuple[Phone, PhoneSource] | str:
         """The first valid mobile number among the phone columns (those named or labelled mobile first), else
@@ -130,7 +131,7 @@ class RowConverter:
     def _error_column(self, cell) -> str:
         """The column a row error names: the first phone column with text in it, else the first tried."""
         source = next((s for s in self.sources if cell(s.index).strip()), self.sources[0])
-        return self.layout.header[source.index]
+        return self.column_of[source.index]
 
 
 def _inexact_message(shown: str) -> str:
