@@ -24,7 +24,7 @@ from imports.models import Contact, contact_values
 from inboxerr import shutdown
 from inboxerr.bulk import insert_ignoring_conflicts
 from inboxerr.exceptions import Conflict, InboxerrException
-from messaging.models import Message, OptOut
+from messaging.models import Message, OptOut, opted_out_for
 from messaging.tasks import kick_dispatcher
 from templates.limits import within_limit
 from templates.renderer import CompiledTemplate, MissingVariables
@@ -132,9 +132,9 @@ MESSAGE_COLUMNS = (
 def _messages_for(campaign: Campaign, compiled: CompiledTemplate, contacts: list, result: FanOutResult) -> list[tuple]:
     """Message rows (in MESSAGE_COLUMNS order) for a batch of contacts; skips are counted in `result`."""
     opted_out = set(
-        OptOut.objects.filter(owner_id=campaign.owner_id, phone__in=[phone for _, phone, *_ in contacts]).values_list(
-            "phone", flat=True
-        )
+        OptOut.objects.filter(
+            opted_out_for(campaign.owner_id), phone__in=[phone for _, phone, *_ in contacts]
+        ).values_list("phone", flat=True)
     )
     now = timezone.now()
     rows = []

@@ -212,9 +212,15 @@ class MessageEvent(models.Model):
 
 
 class OptOut(models.Model):
-    """A number that asked its sender (the owner) to stop: never messaged again until it opts back in."""
+    """A number that asked its sender (the owner) to stop: never messaged again until it opts back in.
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="opt_outs")
+    Without an owner, the number opted out by a STOP texted to the gateway: every user sending through that
+    gateway (every user of this deployment) skips it.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="opt_outs", null=True, blank=True
+    )
     phone = models.CharField(max_length=20, help_text="E.164")
     # How it arrived.
     source = models.CharField(max_length=16, choices=EventSource.choices, default=EventSource.API)
@@ -226,11 +232,99 @@ class OptOut(models.Model):
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["owner", "phone"], name="optout_phone_unique_per_owner"),
+            models.UniqueConstraint(
+                fields=["phone"], condition=Q(owner__isnull=True), name="optout_phone_unique_gateway_wide"
+            ),
             models.CheckConstraint(condition=Q(phone__startswith="+"), name="optout_phone_e164"),
         ]
 
     def __str__(self) -> str:
         return self.phone
+
+
+def opted_out_for(owner_id: int) -> Q:
+    """The opt-outs that bind a user: their own, and those texted to the gateway (no owner)."""
+    return Q(owner_id=owner_id) | Q(owner__isnull=True)
+
+
+class InboundKind(models.TextChoices):
+    SMS = "sms", "SMS"
+    MMS = "mms", "MMS"
+    DATA = "data", "data SMS"
+
+
+class Keyword(models.TextChoices):
+    """What an inbound message asked of us, when it was a keyword (messaging.keywords)."""
+
+    STOP = "stop"
+    START = "start"
+    HELP = "help"
+
+
+class InboundMessage(models.Model):
+    """A message a person sent to the gateway: a reply to a campaign, a question, a STOP.
+
+    Stored once per gateway event (source, external_id). It belongs to the user who last messaged its phone;
+    one nobody here has messaged is unassigned (no owner), seen by staff only.
+    """
+
+    Kind = InboundKind
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="inbound_messages"
+    )
+    source = models.CharField(max_length=16, choices=EventSource.choices)
+    external_id = models.CharField(max_length=100, help_text="The gateway's event id.")
+    kind = models.CharField(max_length=8, choices=InboundKind.choices, default=InboundKind.SMS)
+    # E.164 when the gateway's number reads as one; else as the gateway gave it (a short code, a name).
+    phone = models.CharField(max_length=40)
+    text = models.TextField(blank=True, default="")
+    received_at = models.DateTimeField()
+    # Where it arrived: the gateway's number (Twilio's To, the android device's own number when it knows it),
+    # the android device and its SIM.
+    gateway_number = models.CharField(max_length=40, blank=True, default="")
+    device_id = models.CharField(max_length=100, blank=True, default="")
+    sim_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    # What it most likely answers: the latest message its owner sent to the phone within REPLY_WINDOW_DAYS.
+    in_reply_to = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="replies", db_index=False
+    )
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies", db_index=False
+    )
+    contact = models.ForeignKey(
+        "imports.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies", db_index=False
+    )
+    # A keyword it was (STOP, START, HELP) and what that did, for the conversation to show.
+    keyword = models.CharField(max_length=8, choices=Keyword.choices, blank=True, default="")
+    keyword_result = models.CharField(max_length=200, blank=True, default="")
+    read_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            # A user's inbox, newest first; and its unread ones, which the inbox shows first.
+            models.Index(fields=["owner", "-received_at", "-id"], name="inbound_owner_idx"),
+            models.Index(
+                fields=["owner", "-received_at", "-id"],
+                condition=Q(read_at__isnull=True, archived_at__isnull=True),
+                name="inbound_unread_idx",
+            ),
+            # One phone's conversation.
+            models.Index(fields=["phone", "-received_at"], name="inbound_phone_idx"),
+            # A campaign's replies (its count and latest on its page).
+            models.Index(fields=["campaign", "-received_at"], condition=Q(campaign__isnull=False),
+                         name="inbound_campaign_idx"),
+        ]  # fmt: skip
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="inbound_once_per_gateway_event"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone}: {self.text[:40]}"
 
 
 class RateLimitWindow(models.Model):

@@ -19,7 +19,16 @@ from imports.phones import InvalidPhone, normalise_phone
 from inboxerr.bulk import insert_ignoring_conflicts
 from inboxerr.exceptions import Conflict, InboxerrException, Unprocessable
 from inboxerr.ids import uuid7
-from messaging.models import EventKind, EventSource, Message, MessageEvent, OptOut, TallyKind, TaskRecord
+from messaging.models import (
+    EventKind,
+    EventSource,
+    Message,
+    MessageEvent,
+    OptOut,
+    TallyKind,
+    TaskRecord,
+    opted_out_for,
+)
 from messaging.tallies import tally
 from messaging.tasks import kick_dispatcher
 from templates.limits import TooManyParts, check_literal_text, max_parts, within_limit
@@ -91,7 +100,7 @@ def messages_send(
     compiled = compile_template(template.content if template else content)
     check_literal_text(compiled, field=field)
     opted_out = set(
-        OptOut.objects.filter(owner_id=owner_id, phone__in={r.phone for r in recipients}).values_list(
+        OptOut.objects.filter(opted_out_for(owner_id), phone__in={r.phone for r in recipients}).values_list(
             "phone", flat=True
         )
     )

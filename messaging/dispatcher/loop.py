@@ -16,6 +16,7 @@ from enum import StrEnum
 from functools import partial
 
 from django.conf import settings
+from django.db.models import Q
 
 from inboxerr import shutdown
 from inboxerr.metrics import DISPATCH_LOOP
@@ -150,13 +151,13 @@ def _process(claimed: list[Claimed], run: _Run) -> bool:
 
 def _drop_opted_out(claimed: list[Claimed], worker: str) -> list[Claimed]:
     """Cancel claimed messages whose number opted out since they were queued; return the rest."""
-    opted_out = set(
-        OptOut.objects.filter(
-            owner_id__in={c.owner_id for c in claimed}, phone__in={c.phone for c in claimed}
-        ).values_list("owner_id", "phone")
-    )
+    rows = OptOut.objects.filter(
+        Q(owner_id__in={c.owner_id for c in claimed}) | Q(owner__isnull=True), phone__in={c.phone for c in claimed}
+    ).values_list("owner_id", "phone")
+    opted_out = set(rows)
+    everyone = {phone for owner_id, phone in opted_out if owner_id is None}  # texted STOP to the gateway
     for claim in claimed:
-        if (claim.owner_id, claim.phone) in opted_out:
+        if (claim.owner_id, claim.phone) in opted_out or claim.phone in everyone:
             finish(claim, Status.CANCELLED, worker, error="opted_out", kind=EventKind.OPTED_OUT)
     return [c for c in claimed if (c.owner_id, c.phone) not in opted_out]
 
