@@ -77,31 +77,60 @@ class Layout:
 
 @dataclass
 class Table:
-    """An open file's rows (every row from the first, as text cells) and the byte stream they come from."""
+    """One pass over an open file: its rows (every row from the first, as text cells) and the byte stream
+    they come from, whose position says how far the pass has come."""
 
     rows: Iterator[list[str]]
-    raw: IO[bytes]  # its position is how far into the file reading has come
-    sheet: str = ""
-    declared_rows: int | None = None
-    declared_columns: int | None = None
+    raw: IO[bytes]
 
 
-@contextlib.contextmanager
-def open_table(path: str, *, file_format: str, encoding: str = "", delimiter: str = ",", sheet: str = ""):
-    with open(path, "rb") as raw:
-        if file_format == XLSX:
-            with open_sheet(raw, sheet) as ws:
-                rows, columns = declared_size(ws)
-                yield Table(sheet_rows(ws), raw, sheet=ws.title, declared_rows=rows, declared_columns=columns)
+class ContactFile:
+    """A contact file held open for the passes an import makes over it: finding its layout, then reading its
+    records. A workbook is loaded once for both, since loading it (its shared strings) is what costs; a CSV
+    is sniffed once and reopened by each pass.
+
+        with ContactFile(path, XLSX, sheet="Customers") as file:
+            layout = layout_of(file)
+            with file.table() as table: ...
+    """
+
+    def __init__(self, path: str, file_format: str = CSV, *, delimiter: str = "", sheet: str = ""):
+        self.path, self.file_format, self.delimiter, self.sheet = path, file_format, delimiter, sheet
+        self.encoding = ""
+        self.declared_rows: int | None = None
+        self.declared_columns: int | None = None
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> ContactFile:
+        if self.file_format == XLSX:
+            check_workbook(self.path)
+            self._raw = self._stack.enter_context(open(self.path, "rb"))
+            self._sheet = self._stack.enter_context(open_sheet(self._raw, self.sheet))
+            self.sheet = self._sheet.title
+            self.declared_rows, self.declared_columns = declared_size(self._sheet)
         else:
-            with io.TextIOWrapper(raw, encoding=encoding, newline="") as text:
-                yield Table(csv_rows(text, delimiter), raw)
+            self.encoding = detect_encoding(self.path)
+            if not self.delimiter:
+                with open_text(self.path, self.encoding) as f:
+                    self.delimiter = sniff_delimiter(f.read(SAMPLE_CHARS))
+        return self
 
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
 
-def open_layout_table(path: str, layout: Layout):
-    return open_table(
-        path, file_format=layout.file_format, encoding=layout.encoding, delimiter=layout.delimiter, sheet=layout.sheet
-    )
+    @property
+    def what(self) -> str:
+        """How an error names it: "The file", or "The sheet 'Customers'"."""
+        return f"The sheet {self.sheet!r}" if self.file_format == XLSX else "The file"
+
+    @contextlib.contextmanager
+    def table(self) -> Iterator[Table]:
+        """A pass over its rows, from the first."""
+        if self.file_format == XLSX:
+            yield Table(sheet_rows(self._sheet), self._raw)
+            return
+        with open(self.path, "rb") as raw, io.TextIOWrapper(raw, encoding=self.encoding, newline="") as text:
+            yield Table(csv_rows(text, self.delimiter), raw)
 
 
 def read_layout(
@@ -114,27 +143,26 @@ def read_layout(
     sheet: str = "",
     scan_rows: int | None = None,
 ) -> Layout:
-    """Sniff the file, find its header and decide what each column means.
+    """layout_of a file opened for this one look."""
+    with ContactFile(path, file_format, delimiter=delimiter, sheet=sheet) as file:
+        return layout_of(file, phone_column=phone_column, name_column=name_column, scan_rows=scan_rows)
+
+
+def layout_of(
+    file: ContactFile, *, phone_column: str = "", name_column: str = "", scan_rows: int | None = None
+) -> Layout:
+    """Find the file's header and decide what each column means.
 
     Columns are looked at in every row to find those that are always empty, stopping as soon as each
     has had a value (at once, for most files); scan_rows bounds that look (a preview's quick answer).
     """
-    encoding = ""
-    if file_format == XLSX:
-        check_workbook(path)
-    else:
-        encoding = detect_encoding(path)
-        if not delimiter:
-            with open_text(path, encoding) as f:
-                delimiter = sniff_delimiter(f.read(SAMPLE_CHARS))
-
-    with open_table(path, file_format=file_format, encoding=encoding, delimiter=delimiter, sheet=sheet) as table:
+    with file.table() as table:
         rows = enumerate(table.rows, start=1)
-        what = f"The sheet {table.sheet!r}" if file_format == XLSX else "The file"
-        header, header_row, phone_sources = _find_header(rows, phone_column, what)
-        if table.declared_columns and len(header) < min(table.declared_columns, MAX_COLUMNS):
+        header, header_row, phone_sources = _find_header(rows, phone_column, file.what)
+        width = min(file.declared_columns or 0, MAX_COLUMNS)
+        if len(header) < width:
             # A workbook's row ends at its last cell: a header merged over the last columns stops short of them.
-            header += [""] * (min(table.declared_columns, MAX_COLUMNS) - len(header))
+            header += [""] * (width - len(header))
         phone_indexes = {source.index for source in phone_sources}
         name_indexes = _find_name(header, name_column, phone_indexes)
         # A single full-name column is the name, no variable; first and last names are also variables.
@@ -148,23 +176,17 @@ def read_layout(
         name_indexes=name_indexes,
         variables=_variable_keys(header, [i for i in candidates if i not in empty]),
         ignored=tuple(i for i in candidates if i in empty),
-        file_format=file_format,
-        encoding=encoding,
-        delimiter=delimiter,
-        sheet=table.sheet,
-        declared_rows=table.declared_rows,
+        file_format=file.file_format,
+        encoding=file.encoding,
+        delimiter=file.delimiter,
+        sheet=file.sheet,
+        declared_rows=file.declared_rows,
     )
 
 
-def first_line(path: str, *, file_format: str = CSV, delimiter: str = "", sheet: str = "") -> list[str]:
+def first_line(file: ContactFile) -> list[str]:
     """The file's first line with text, as cells: the columns to offer when no header could be found."""
-    encoding = ""
-    if file_format == CSV:
-        encoding = detect_encoding(path)
-        if not delimiter:
-            with open_text(path, encoding) as f:
-                delimiter = sniff_delimiter(f.read(SAMPLE_CHARS))
-    with open_table(path, file_format=file_format, encoding=encoding, delimiter=delimiter, sheet=sheet) as table:
+    with file.table() as table:
         line: list[str] = next((cells for cells in table.rows if any(cell.strip() for cell in cells)), [])
     return [cell.strip() for cell in line[:MAX_COLUMNS]]
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from imports import services
 from imports.errors import ImportFileError
-from imports.layout import XLSX, Layout, first_line, iter_records, open_layout_table, read_layout
+from imports.layout import XLSX, ContactFile, Layout, first_line, iter_records, layout_of
 from imports.models import ImportJob, ImportPreview
 from imports.rows import ParsedContact, RowConverter
 from imports.upload import StreamedUpload
@@ -85,18 +85,26 @@ def preview_read(preview: ImportPreview) -> dict[str, Any]:
         "expires_at": preview.created_at + timedelta(seconds=settings.IMPORT_PREVIEW_SECONDS),
     }
     try:
-        layout = read_layout(
+        with ContactFile(
             preview.file_path,
-            file_format=preview.file_format,
+            preview.file_format,
             delimiter=options.get("delimiter", ""),
-            phone_column=options.get("phone_column", ""),
-            name_column=options.get("name_column", ""),
             sheet=options.get("sheet", ""),
-            scan_rows=SCAN_ROWS,
-        )
-        rows = _first_rows(preview.file_path, layout, options.get("default_region") or settings.PHONE_DEFAULT_REGION)
-    except ImportFileError as exc:
-        return {**answer, "failure_reason": exc.message, "header": _first_line(preview), "rows": []}
+        ) as file:
+            try:
+                layout = layout_of(
+                    file,
+                    phone_column=options.get("phone_column", ""),
+                    name_column=options.get("name_column", ""),
+                    scan_rows=SCAN_ROWS,
+                )
+            except ImportFileError as exc:
+                return {**answer, "failure_reason": exc.message, "header": first_line(file), "rows": []}
+            region = options.get("default_region") or settings.PHONE_DEFAULT_REGION
+            rows = _first_rows(file, layout, region)
+            estimate = _estimate_rows(preview, file, layout)
+    except ImportFileError as exc:  # the file itself cannot be read (not text, no such sheet, ...)
+        return {**answer, "failure_reason": exc.message, "header": [], "rows": []}
     return {
         **answer,
         "failure_reason": "",
@@ -108,7 +116,7 @@ def preview_read(preview: ImportPreview) -> dict[str, Any]:
         "column_mapping": layout.as_mapping(),
         "empty_columns_checked_rows": SCAN_ROWS,
         "rows": rows,
-        "rows_estimate": _estimate_rows(preview, layout),
+        "rows_estimate": estimate,
     }
 
 
@@ -170,24 +178,10 @@ def _gone(preview_id: Any) -> NotFound:
     )
 
 
-def _first_line(preview: ImportPreview) -> list[str]:
-    """The columns to offer for a file whose header was not found: those of its first line, if it can be read."""
-    options = preview.options
-    try:
-        return first_line(
-            preview.file_path,
-            file_format=preview.file_format,
-            delimiter=options.get("delimiter", ""),
-            sheet=options.get("sheet", ""),
-        )
-    except ImportFileError:
-        return []
-
-
-def _first_rows(path: str, layout: Layout, region: str) -> list[dict[str, Any]]:
+def _first_rows(file: ContactFile, layout: Layout, region: str) -> list[dict[str, Any]]:
     converter = RowConverter(layout, region)
     rows = []
-    with open_layout_table(path, layout) as table:
+    with file.table() as table:
         for row_number, cells in islice(iter_records(table.rows, layout), PREVIEW_ROWS):
             result = converter.convert(row_number, cells)
             if isinstance(result, ParsedContact):
@@ -204,7 +198,7 @@ def _first_rows(path: str, layout: Layout, region: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _estimate_rows(preview: ImportPreview, layout: Layout) -> int | None:
+def _estimate_rows(preview: ImportPreview, file: ContactFile, layout: Layout) -> int | None:
     """The data rows the file holds: a workbook says, a CSV's are counted in its first MiB and scaled up
     (exact for a smaller file; blank lines and multi-line cells make it approximate)."""
     if preview.file_format == XLSX:
@@ -212,7 +206,7 @@ def _estimate_rows(preview: ImportPreview, layout: Layout) -> int | None:
     with open(preview.file_path, "rb") as f:
         head = f.read(ESTIMATE_BYTES)
     if len(head) < ESTIMATE_BYTES:
-        with open_layout_table(preview.file_path, layout) as table:
+        with file.table() as table:
             return sum(1 for _ in iter_records(table.rows, layout))
     lines = head.count(b"\n") or 1
     return max(round(preview.size_bytes * lines / len(head)) - layout.header_row, 0)

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from imports import tasks
 from imports.errors import ImportFileError
-from imports.layout import Layout, Record, iter_records, open_layout_table, read_layout
+from imports.layout import ContactFile, Layout, Record, iter_records, layout_of
 from imports.models import ImportJob, ImportPreview
 from imports.rows import ParsedContact, RowConverter, RowError
 from imports.signals import import_finished
@@ -220,32 +220,26 @@ class ParsedBatch:
 def _parse_into_contacts(job: ImportJob, on_batch: Callable[[Progress], None] | None) -> None:
     if not job.file_path or not os.path.exists(job.file_path):
         raise ImportFileError("The uploaded file is no longer on the server; upload it again.")
-    layout = read_layout(
-        job.file_path,
-        file_format=job.file_format,
-        delimiter=job.delimiter,
-        phone_column=job.phone_column,
-        name_column=job.name_column,
-        sheet=job.sheet,
-    )
-    ImportJob.objects.filter(pk=job.pk).update(
-        encoding=layout.encoding,
-        delimiter=layout.delimiter,
-        sheet=layout.sheet,
-        header_row=layout.header_row,
-        column_mapping=layout.as_mapping(),
-    )
-    if layout.declared_rows is not None and layout.declared_rows - layout.header_row > settings.IMPORT_MAX_ROWS:
-        # A workbook says how many rows it has: too many is refused before any is read. The count below
-        # still guards a workbook that says nothing, or too few.
-        raise _too_many_rows()
-    progress = Progress()
-    for batch in _parse_batches(job.file_path, layout, job.default_region):
-        _import_batch(job, batch, progress)
-        if on_batch:
-            on_batch(progress)
-        if shutdown.requested():
-            raise _Stopping
+    with ContactFile(job.file_path, job.file_format, delimiter=job.delimiter, sheet=job.sheet) as file:
+        layout = layout_of(file, phone_column=job.phone_column, name_column=job.name_column)
+        ImportJob.objects.filter(pk=job.pk).update(
+            encoding=layout.encoding,
+            delimiter=layout.delimiter,
+            sheet=layout.sheet,
+            header_row=layout.header_row,
+            column_mapping=layout.as_mapping(),
+        )
+        if layout.declared_rows is not None and layout.declared_rows - layout.header_row > settings.IMPORT_MAX_ROWS:
+            # A workbook says how many rows it has: too many is refused before any is read. The count below
+            # still guards a workbook that says nothing, or too few.
+            raise _too_many_rows()
+        progress = Progress()
+        for batch in _parse_batches(file, layout, job.default_region):
+            _import_batch(job, batch, progress)
+            if on_batch:
+                on_batch(progress)
+            if shutdown.requested():
+                raise _Stopping
 
     if progress.total == 0:
         raise ImportFileError("The file has a header but no data rows.")
@@ -258,14 +252,14 @@ def _parse_into_contacts(job: ImportJob, on_batch: Callable[[Progress], None] | 
         raise _Cancelled
 
 
-def _parse_batches(path: str, layout: Layout, region: str) -> Iterator[ParsedBatch]:
+def _parse_batches(file: ContactFile, layout: Layout, region: str) -> Iterator[ParsedBatch]:
     """The file's records in parsed batches, in file order; stops with an error past IMPORT_MAX_ROWS.
 
     Reading the file stays here; turning records into contacts (mostly phone-number
     parsing) runs in worker processes, a few batches ahead, while this process writes
     the previous batches to the database.
     """
-    with open_layout_table(path, layout) as table:
+    with file.table() as table:
         record_batches = _limited(_batched(iter_records(table.rows, layout), BATCH_SIZE), table.raw)
         yield from ordered_map(
             _convert_batch,

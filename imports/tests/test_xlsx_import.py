@@ -96,6 +96,20 @@ def test_a_decimal_in_a_variable_reads_as_excel_shows_it(api):
     assert job.contacts.get().variables == {"rating": "3.5"}
 
 
+def test_a_number_reads_with_the_decimals_its_format_shows(api):
+    book = Workbook()
+    book.active.append(["Name", "Phone", "Balance", "Total", "Share", "Rating"])
+    book.active.append(["Ann", "07400 123456", 39.4, 1234.5, 0.25, 3.5])
+    for cell, number_format in (("C2", "0.00"), ("D2", "#,##0.00"), ("E2", "0%")):
+        book.active[cell].number_format = number_format
+    data = io.BytesIO()
+    book.save(data)
+
+    job = upload_and_import(api, data.getvalue())
+
+    assert job.contacts.get().variables == {"balance": "39.40", "total": "1,234.50", "share": "25%", "rating": "3.5"}
+
+
 def test_a_whole_number_in_a_variable_reads_without_a_decimal_point(api):
     job = upload_and_import(api, contacts_sheet(["Ann", "07400 123456", 42.0, 7], header=("Name", "Phone", "A", "B")))
 
