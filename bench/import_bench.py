@@ -1,23 +1,30 @@
-"""Benchmark of the streaming CSV import, against a bare PostgreSQL COPY of the same file.
+"""Benchmark of the streaming contact import, CSV and Excel workbook (.xlsx), each against a floor.
 
-    .venv/bin/python bench/import_bench.py                  # 100k and 1M rows (~1 min on 2 CPUs)
-    .venv/bin/python bench/import_bench.py --rows 100000    # quick run
+    .venv/bin/python bench/import_bench.py                        # 100k and 1M rows, CSV and .xlsx (~5 min on 2 CPUs)
+    .venv/bin/python bench/import_bench.py --rows 100000          # quick run
+    .venv/bin/python bench/import_bench.py --rows 1000000 --formats xlsx
 
-For each size it generates a contacts CSV with bench/gen_contacts.py (cached in
-bench/out/), then measures:
+For each size it generates a contacts CSV with bench/gen_contacts.py, and from it a
+workbook with bench/gen_workbook.py (shared strings, as Excel saves one), both cached
+in bench/out/, then measures for each format:
 
 - the worker code path, imports.services.import_run, in a fresh subprocess so that
   peak RSS is per run: wall time, rows/s, peak RSS of the worker process itself and
   the largest peak RSS among its phone-parsing helper processes;
-- a bare `COPY ... FROM STDIN (FORMAT csv)` of the file into an unindexed temp table
-  of six text columns: the floor for getting those bytes into PostgreSQL, so
-  import/COPY is what parsing, validation and de-duplication cost on top.
+- the floor. CSV: a bare `COPY ... FROM STDIN (FORMAT csv)` of the file into an
+  unindexed temp table of six text columns, the floor for getting those bytes into
+  PostgreSQL. .xlsx: openpyxl alone reading the workbook in read-only mode in a fresh
+  subprocess (every row, values_only, no database), the floor for getting the cells
+  out of the file; its peak RSS right after load_workbook (which loads the
+  shared-string table) and after reading every row say what holds the memory.
+  import/floor is what parsing, validation and de-duplication cost on top.
 
 It uses the database inboxerr_bench on 127.0.0.1:5432, or the one named by
 IMPORT_BENCH_DATABASE (created and migrated if needed), and truncates the
 contacts and jobs after each run. It prints a Markdown table and writes the
-same figures to bench/out/import_bench.json. MB are MiB (ru_maxrss is in KiB
-on Linux).
+same figures to bench/out/import_bench.json. MB are MiB (VmHWM and ru_maxrss are
+in KiB on Linux). The helpers' peak is RUSAGE_CHILDREN of the worker: forked, not
+exec'd, so it counts the worker's pages they inherited, as their RSS does.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from pathlib import Path
 
 import psycopg
 from gen_contacts import main as generate_csv  # bench/ is sys.path[0] when this runs as a script
+from gen_workbook import main as generate_workbook
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -52,15 +60,26 @@ CHILD_ENV = {
     "PYTHONPATH": str(ROOT),
 }
 ENV = {**os.environ, **CHILD_ENV}  # IMPORT_PARSE_PROCESSES and the like pass through from the caller
-TARGET_1M_SECONDS, TARGET_RSS_MB, TARGET_GROWTH_MB = 60, 150, 20
+TARGET_1M_SECONDS, TARGET_RSS_MB, TARGET_GROWTH_MB, TARGET_XLSX_RSS_MB = 60, 150, 20, 250
+FORMATS = ("csv", "xlsx")
 
 
 def csv_for(rows: int) -> Path:
-    path = OUT / f"contacts_{rows}.csv"
+    return cached(OUT / f"contacts_{rows}.csv", lambda partial: generate_csv(rows, partial))
+
+
+def file_for(rows: int, file_format: str) -> Path:
+    if file_format == "csv":
+        return csv_for(rows)
+    source = csv_for(rows)
+    return cached(OUT / f"contacts_{rows}.xlsx", lambda partial: generate_workbook(str(source), partial))
+
+
+def cached(path: Path, generate) -> Path:
     if not path.exists():
         print(f"generating {path.relative_to(ROOT)} ...", file=sys.stderr, flush=True)
-        partial = path.with_suffix(".partial")
-        generate_csv(rows, str(partial))
+        partial = path.with_name(path.name + ".partial")
+        generate(str(partial))
         partial.rename(path)  # an interrupted generation must not leave a short file that looks cached
     return path
 
@@ -73,7 +92,7 @@ def ensure_database() -> None:
     subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=ENV, check=True)
 
 
-def child(rows: int) -> None:
+def child(rows: int, file_format: str) -> None:
     """In a fresh process: import the file once, check the counters, print the figures as JSON."""
     import django
 
@@ -85,8 +104,8 @@ def child(rows: int) -> None:
     from imports.models import ImportJob
     from imports.services import import_run
 
-    source = csv_for(rows)
-    scratch = OUT / f"scratch_{rows}_{os.getpid()}.csv"
+    source = file_for(rows, file_format)
+    scratch = OUT / f"scratch_{rows}_{os.getpid()}.{file_format}"
     shutil.copyfile(source, scratch)  # import_run deletes its file when it ends
     owner, _ = get_user_model().objects.get_or_create(username="import-bench")
     job = ImportJob.objects.create(
@@ -94,6 +113,7 @@ def child(rows: int) -> None:
         original_filename=source.name,
         size_bytes=source.stat().st_size,
         file_path=str(scratch),
+        file_format=file_format,
         default_region="GB",
     )
     try:
@@ -101,11 +121,11 @@ def child(rows: int) -> None:
         done = import_run(job_id=job.pk)
         seconds = time.perf_counter() - start
         # Read at once: RUSAGE_CHILDREN covers the parser processes, all joined by the time import_run returns.
-        worker_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        worker_mb = peak_rss_mb()
         parsers_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         check(done, rows)
         counters = {f: getattr(done, f) for f in ("total_rows", "imported_rows", "invalid_rows", "duplicate_rows")}
-        figures = {"import_s": seconds, "worker_rss_mb": worker_kib / 1024, "parsers_rss_mb": parsers_kib / 1024}
+        figures = {"import_s": seconds, "worker_rss_mb": worker_mb, "parsers_rss_mb": parsers_kib / 1024}
         print(json.dumps({**figures, "status": done.status, **counters, "processes": settings.IMPORT_PARSE_PROCESSES}))
     finally:
         scratch.unlink(missing_ok=True)
@@ -127,11 +147,37 @@ def check(job, rows: int) -> None:
         )
 
 
-def run_import(rows: int) -> dict:
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", "--rows", str(rows)]
+def read_child(rows: int) -> None:
+    """In a fresh process, no Django: openpyxl alone reads the workbook; peak RSS after loading it and after reading."""
+    import openpyxl
+
+    figures = {"start_rss_mb": peak_rss_mb()}
+    start = time.perf_counter()
+    # As imports/xlsxfile.py opens it; loading reads the whole shared-string table into memory.
+    workbook = openpyxl.load_workbook(file_for(rows, "xlsx"), read_only=True, data_only=True, keep_links=False)
+    loaded = {"load_s": time.perf_counter() - start, "load_rss_mb": peak_rss_mb()}
+    sheet = workbook.worksheets[0]
+    figures.update(loaded, shared_strings=len(sheet._shared_strings))  # the reader hands the table to each sheet
+    read = sum(1 for _ in sheet.iter_rows(values_only=True))
+    figures.update(read_s=time.perf_counter() - start, read_rss_mb=peak_rss_mb())
+    workbook.close()
+    if read != rows + 1:
+        raise SystemExit(f"FAIL: openpyxl read {read} rows, expected {rows} and the header")
+    print(json.dumps(figures))
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM). Not RUSAGE_SELF: its ru_maxrss keeps, across exec, the peak of the
+    process that started it (this script's parent, swollen by generating a workbook)."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
+
+
+def run_child(rows: int, *flags: str) -> dict:
+    command = [sys.executable, str(Path(__file__).resolve()), *flags, "--rows", str(rows)]
     proc = subprocess.run(command, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, text=True)
     if proc.returncode != 0:
-        raise SystemExit(f"the import of {rows:,} rows failed (exit {proc.returncode}); see above")
+        raise SystemExit(f"{shlex.join(flags)} of {rows:,} rows failed (exit {proc.returncode}); see above")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -150,44 +196,73 @@ def time_copy(path: Path, rows: int) -> float:
     return seconds
 
 
-def measure(rows: int) -> dict:
-    path = csv_for(rows)
-    print(f"importing {rows:,} rows ...", file=sys.stderr, flush=True)
-    result = {"rows": rows, **run_import(rows)}
+def measure(rows: int, file_format: str) -> dict:
+    path = file_for(rows, file_format)
+    print(f"importing {rows:,} rows from {file_format} ...", file=sys.stderr, flush=True)
+    result = {"format": file_format, "rows": rows, **run_child(rows, "--child", "--formats", file_format)}
     print(
-        f"{rows:,} rows: {result['status']} total={result['total_rows']} imported={result['imported_rows']} "
-        f"invalid={result['invalid_rows']} duplicate={result['duplicate_rows']} "
+        f"{rows:,} rows, {file_format}: {result['status']} total={result['total_rows']} "
+        f"imported={result['imported_rows']} invalid={result['invalid_rows']} duplicate={result['duplicate_rows']} "
         f"({result['processes']} parser processes)",
         flush=True,
     )
-    result["copy_s"] = time_copy(path, rows)
+    if file_format == "csv":
+        result.update(floor="bare COPY", floor_s=time_copy(path, rows), floor_rss_mb=None)
+    else:
+        read = run_child(rows, "--read-child")
+        result.update(floor="openpyxl read", floor_s=read["read_s"], floor_rss_mb=read["read_rss_mb"], openpyxl=read)
     result["rows_per_s"] = rows / result["import_s"]
-    result["copy_rows_per_s"] = rows / result["copy_s"]
-    result["ratio"] = result["import_s"] / result["copy_s"]
+    result["floor_rows_per_s"] = rows / result["floor_s"]
+    result["ratio"] = result["import_s"] / result["floor_s"]
     return result
 
 
 def table(results: list[dict]) -> str:
-    columns = ["rows", "import s", "rows/s", "worker peak RSS MB", "parsers peak RSS MB", "bare COPY s", "COPY rows/s"]
-    columns.append("import/COPY")
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---:|" * len(columns)]
+    columns = ["format", "rows", "import s", "rows/s", "worker peak RSS MB", "parsers peak RSS MB", "floor"]
+    columns += ["floor s", "floor rows/s", "floor peak RSS MB", "import/floor"]
+    lines = ["| " + " | ".join(columns) + " |", "|---|" + "---:|" * 5 + "---|" + "---:|" * 4]
     for r in results:
+        floor_rss = "-" if r["floor_rss_mb"] is None else f"{r['floor_rss_mb']:.0f}"
         lines.append(
-            f"| {r['rows']:,} | {r['import_s']:.1f} | {r['rows_per_s']:,.0f} | {r['worker_rss_mb']:.0f} "
-            f"| {r['parsers_rss_mb']:.0f} | {r['copy_s']:.2f} | {r['copy_rows_per_s']:,.0f} | {r['ratio']:.1f}x |"
+            f"| {r['format']} | {r['rows']:,} | {r['import_s']:.1f} | {r['rows_per_s']:,.0f} "
+            f"| {r['worker_rss_mb']:.0f} | {r['parsers_rss_mb']:.0f} | {r['floor']} | {r['floor_s']:.2f} "
+            f"| {r['floor_rows_per_s']:,.0f} | {floor_rss} | {r['ratio']:.1f}x |"
         )
     return "\n".join(lines)
 
 
+def memory_table(results: list[dict]) -> str:
+    """Where openpyxl's memory goes: peak RSS of the read-only process at its start, after load_workbook, at its end."""
+    columns = ["rows", "shared strings", "openpyxl imported MB", "after load_workbook MB", "after every row MB"]
+    columns.append("load s")
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---:|" * len(columns)]
+    for r in results:
+        if o := r.get("openpyxl"):
+            lines.append(
+                f"| {r['rows']:,} | {o['shared_strings']:,} | {o['start_rss_mb']:.0f} | {o['load_rss_mb']:.0f} "
+                f"| {o['read_rss_mb']:.0f} | {o['load_s']:.1f} |"
+            )
+    return "\n".join(lines)
+
+
 def targets(results: list[dict]) -> list[dict]:
-    by_rows = {r["rows"]: r for r in results}
-    big, small = by_rows.get(1_000_000), by_rows.get(100_000)
-    growth = big["worker_rss_mb"] - small["worker_rss_mb"] if big and small else None
-    return [
-        target(f"1M rows in under {TARGET_1M_SECONDS} s", big and big["import_s"], TARGET_1M_SECONDS, "s"),
-        target(f"worker peak RSS under {TARGET_RSS_MB} MB", max(r["worker_rss_mb"] for r in results), TARGET_RSS_MB),
-        target(f"1M-row peak RSS within {TARGET_GROWTH_MB} MB of the 100k-row peak", growth, TARGET_GROWTH_MB),
-    ]
+    checks = []
+    csv = {r["rows"]: r for r in results if r["format"] == "csv"}
+    if csv:
+        big, small = csv.get(1_000_000), csv.get(100_000)
+        growth = big["worker_rss_mb"] - small["worker_rss_mb"] if big and small else None
+        peak = max(r["worker_rss_mb"] for r in csv.values())
+        checks += [
+            target(f"CSV: 1M rows in under {TARGET_1M_SECONDS} s", big and big["import_s"], TARGET_1M_SECONDS, "s"),
+            target(f"CSV: worker peak RSS under {TARGET_RSS_MB} MB", peak, TARGET_RSS_MB),
+            target(f"CSV: 1M-row peak RSS within {TARGET_GROWTH_MB} MB of the 100k-row peak", growth, TARGET_GROWTH_MB),
+        ]
+    xlsx = {r["rows"]: r for r in results if r["format"] == "xlsx"}
+    if xlsx:
+        big = xlsx.get(1_000_000)
+        name = f".xlsx: 1M rows with worker peak RSS under {TARGET_XLSX_RSS_MB} MB"
+        checks.append(target(name, big and big["worker_rss_mb"], TARGET_XLSX_RSS_MB))
+    return checks
 
 
 def target(name: str, value: float | None, limit: float, unit: str = "MB") -> dict:
@@ -202,19 +277,29 @@ def main() -> None:
         description=__doc__.splitlines()[0], epilog=f"Database: {DB_NAME} (set IMPORT_BENCH_DATABASE for another)."
     )
     parser.add_argument("--rows", default="100000,1000000", help="comma-separated sizes (default: %(default)s)")
+    parser.add_argument("--formats", default="csv,xlsx", help="comma-separated, of csv and xlsx (default: %(default)s)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)  # one measured import run
+    parser.add_argument("--read-child", action="store_true", help=argparse.SUPPRESS)  # one openpyxl read
     args = parser.parse_args()
     sizes = [int(n) for n in args.rows.split(",")]
+    formats = args.formats.split(",")
+    if unknown := set(formats) - set(FORMATS):
+        parser.error(f"unknown format(s) {', '.join(sorted(unknown))}; use {' or '.join(FORMATS)}")
     OUT.mkdir(exist_ok=True)
     if args.child:
-        return child(sizes[0])
+        return child(sizes[0], formats[0])
+    if args.read_child:
+        return read_child(sizes[0])
 
     command = shlex.join([os.path.relpath(sys.executable), *sys.argv])
     print(f"$ {command}\n", flush=True)
     ensure_database()
-    results = [measure(rows) for rows in sizes]
+    results = [measure(rows, file_format) for rows in sizes for file_format in formats]
     checks = targets(results)
-    print(f"\n{table(results)}\n\nTargets (shown, not asserted):")
+    print(f"\n{table(results)}")
+    if "xlsx" in formats:
+        print(f"\nopenpyxl alone, read-only, peak RSS:\n\n{memory_table(results)}")
+    print("\nTargets (shown, not asserted):")
     for t in checks:
         print(f"- {'n/a ' if t['ok'] is None else 'PASS' if t['ok'] else 'MISS'}  {t['target']}: {t['seen']}")
     report = {"command": command, "cpu_count": os.cpu_count(), "results": results, "targets": checks}
