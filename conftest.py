@@ -20,6 +20,16 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_webhook_subscribers():
+    # Which owners have webhook endpoints is cached per process for a few seconds; each test reads its own.
+    from messaging.outbound import subscribers
+
+    subscribers.reset()
+    yield
+    subscribers.reset()
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()

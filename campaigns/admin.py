@@ -110,6 +110,7 @@ class CampaignAdmin(ModelAdmin):
         "breakdown",
         "before_start",
         "test_sends",
+        "replies",
         "failure_reason",
         "recipients_count",
         "skipped_opted_out",
@@ -234,8 +235,10 @@ class CampaignAdmin(ModelAdmin):
             return [what, ("Before you start", {"fields": ["before_start", "test_sends"]})]
         sending = ("Sending", {"fields": ["progress", "breakdown", "started_at", "completed_at"]})
         tests = [("Test sends", {"fields": ["test_sends"]})] if obj.status in ACTIVE_OR_BEFORE else []
-        return [sending, what, *tests, ("Recorded", {"fields": ["frozen_content", "recipients_count", "created_at"],
-                                             "classes": ["collapse"]})]  # fmt: skip
+        replies = ("Replies", {"fields": ["replies"]})
+        recorded_fields = ["frozen_content", "recipients_count", "created_at"]
+        recorded = ("Recorded", {"fields": recorded_fields, "classes": ["collapse"]})
+        return [sending, replies, what, *tests, recorded]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Campaign | None = None) -> list[str]:
         # A campaign stays with its owner.
@@ -282,6 +285,10 @@ class CampaignAdmin(ModelAdmin):
     @admin.display(description="Messages by status")
     def breakdown(self, campaign: Campaign) -> str:
         return admin_display.breakdown(campaign, self._stats(campaign)) if campaign.pk else "-"
+
+    @admin.display(description="Replies")
+    def replies(self, campaign: Campaign) -> str:
+        return admin_display.replies(campaign, self._stats(campaign)) if campaign.pk else "-"
 
     @admin.display(description="What it will send")
     def before_start(self, campaign: Campaign) -> str:

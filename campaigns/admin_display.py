@@ -16,6 +16,8 @@ from campaigns.models import Campaign
 from imports.models import ImportJob
 from inboxerr.exceptions import InboxerrException
 from messaging.errors import explain
+from messaging.inbox_admin import conversation_url
+from messaging.models import InboundMessage
 
 PREVIEWED = 5
 
@@ -78,6 +80,34 @@ def breakdown(campaign: Campaign, stats: dict[str, Any]) -> SafeString:
         messages_url(campaign),
         f"{stats['messages']:,}",
     )
+
+
+LATEST_REPLIES = 5
+
+
+def replies(campaign: Campaign, stats: dict[str, Any]) -> SafeString:
+    """How many wrote back (how many unread), the latest few, each a link to its conversation."""
+    if not stats["replies"]:
+        return format_html("{}", "No replies yet.")
+    inbox_url = f"{reverse('admin:messaging_inboundmessage_changelist')}?{urlencode({'campaign': campaign.pk})}"
+    summary = format_html(
+        '<p>{} repl{} ({} unread) · <a href="{}">See them all in the Inbox</a></p>',
+        f"{stats['replies']:,}",
+        "y" if stats["replies"] == 1 else "ies",
+        f"{stats['unread_replies']:,}",
+        inbox_url,
+    )
+    latest = InboundMessage.objects.filter(campaign=campaign).order_by("-received_at")[:LATEST_REPLIES]
+    rows = format_html_join(
+        "",
+        '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>',
+        (
+            (conversation_url(m.phone, m.owner_id), m.phone, m.text[:100] or "(no text)",
+             m.keyword.upper() or "", timezone.localtime(m.received_at).strftime("%d %b %H:%M"))
+            for m in latest
+        ),
+    )  # fmt: skip
+    return format_html("{}<table><tbody>{}</tbody></table>", summary, rows)
 
 
 def before_start(campaign: Campaign) -> SafeString:

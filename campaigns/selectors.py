@@ -12,6 +12,7 @@ from campaigns.models import Campaign
 from campaigns.services import campaign_compile
 from imports.line_types import TEXTABLE
 from imports.models import Contact, contact_values
+from messaging.inbox import replies_count
 from messaging.models import Message
 from templates.renderer import MissingVariables
 from templates.segments import analyse
@@ -44,6 +45,7 @@ def campaign_stats(*, campaign: Campaign) -> dict[str, Any]:
     rate = send_rate(campaign, now) if campaign.status == Campaign.Status.RUNNING else 0.0
     remaining = by_status[Message.Status.QUEUED] + by_status[Message.Status.SENDING]
     eta = now + timedelta(seconds=remaining / rate) if rate and remaining else None
+    replies, unread_replies = replies_count(campaign.pk)
     return {
         "status": campaign.status,
         "messages": total,
@@ -59,6 +61,8 @@ def campaign_stats(*, campaign: Campaign) -> dict[str, Any]:
         "skipped_too_long": campaign.skipped_too_long,
         "skipped_not_mobile": campaign.skipped_not_mobile,
         "fan_out_complete": campaign.fanout_completed_at is not None,
+        "replies": replies,
+        "unread_replies": unread_replies,
     }
 
 

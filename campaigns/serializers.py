@@ -146,6 +146,8 @@ class CampaignStatsSerializer(serializers.Serializer):
         "skipped because include_non_mobile is off."
     )
     fan_out_complete = serializers.BooleanField()
+    replies = serializers.IntegerField(help_text="Messages people sent back that answer this campaign's.")
+    unread_replies = serializers.IntegerField(help_text="Of those, the ones not read nor archived yet.")
 
 
 class PreviewMessageSerializer(serializers.Serializer):

@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from campaigns import tasks
@@ -19,7 +20,8 @@ from campaigns.lifecycle import TRANSITIONS, Action, in_sources_of, require, tra
 from campaigns.models import Campaign, CampaignTestSend
 from imports.models import Contact, ImportJob
 from inboxerr.exceptions import Conflict, InboxerrException
-from messaging.models import Message
+from messaging import outbound
+from messaging.models import Message, OutboundEvent
 from messaging.services import Recipient, messages_send
 from templates.limits import check_literal_text
 from templates.models import MessageTemplate
@@ -305,18 +307,34 @@ def campaigns_waiting_for_finished_imports() -> list[int]:
 def campaigns_complete_finished(*, now: datetime | None = None) -> int:
     """RUNNING campaigns whose fan-out is done and with nothing QUEUED or SENDING left -> COMPLETED.
 
-    One conditional UPDATE: exact however many dispatchers and webhooks run meanwhile.
+    Each by one conditional UPDATE, exact however many dispatchers and webhooks run meanwhile, in the
+    transaction that tells the owner's webhooks (campaign.completed).
     """
+    now = now or timezone.now()
     pending = Message.objects.filter(
         campaign=OuterRef("pk"), status__in=[Message.Status.QUEUED, Message.Status.SENDING]
     )
-    return (
-        in_sources_of(Action.COMPLETE)
-        .filter(fanout_completed_at__isnull=False)
-        .filter(~Exists(pending))
-        .update(
-            status=TRANSITIONS[Action.COMPLETE].targets[0],
-            completed_at=now or timezone.now(),
-            updated_at=timezone.now(),
-        )
-    )
+    finished = in_sources_of(Action.COMPLETE).filter(fanout_completed_at__isnull=False).filter(~Exists(pending))
+    completed = 0
+    for campaign_id, owner_id in finished.values_list("pk", "owner_id"):
+        with transaction.atomic():
+            moved = finished.filter(pk=campaign_id).update(
+                status=TRANSITIONS[Action.COMPLETE].targets[0], completed_at=now, updated_at=timezone.now()
+            )
+            if moved:
+                completed += 1
+                if outbound.wants(owner_id=owner_id, event=OutboundEvent.CAMPAIGN_COMPLETED):
+                    outbound.emit(
+                        owner_id=owner_id, event=OutboundEvent.CAMPAIGN_COMPLETED, data=_completed_data(campaign_id)
+                    )
+    return completed
+
+
+def _completed_data(campaign_id: int) -> dict[str, Any]:
+    """What campaign.completed tells: the campaign, and its messages counted by status."""
+    campaign = Campaign.objects.values("id", "name", "status", "started_at", "completed_at").get(pk=campaign_id)
+    counts = {status: 0 for status in Message.Status.values}
+    # COUNT(*) by status alone: message_campaign_status_idx answers without visiting the rows.
+    for row in Message.objects.filter(campaign_id=campaign_id).values("status").annotate(n=Count("*")):
+        counts[row["status"]] = row["n"]
+    return {**campaign, "messages": counts}

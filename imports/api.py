@@ -17,7 +17,6 @@ from imports.models import ImportJob
 from imports.renderers import ErrorsCSVRenderer
 from imports.serializers import (
     ContactSerializer,
-    ImportFromPreviewSerializer,
     ImportJobSerializer,
     ImportPreviewSerializer,
     ImportUploadSerializer,
@@ -68,7 +67,7 @@ class ImportJobViewSet(
     parser_classes = [MultiPartParser, JSONParser]
 
     @extend_schema(
-        request={"multipart/form-data": ImportUploadSerializer, "application/json": ImportFromPreviewSerializer},
+        request={"multipart/form-data": ImportUploadSerializer},
         responses={
             202: ImportJobSerializer,
             404: OpenApiResponse(description="The preview named is not waiting (expired or used)."),
@@ -78,16 +77,16 @@ class ImportJobViewSet(
         },
     )
     def create(self, request, *args, **kwargs):
-        """Upload a contact file (.csv or .xlsx), or import one uploaded for a preview (JSON: `preview` and the
-        options to change). Answers 202 at once; the job's URL shows its progress."""
+        """Upload a contact file (.csv or .xlsx), or import one uploaded for a preview (`preview`, and the
+        options to change; as form fields or JSON). Answers 202 at once; the job's URL shows its progress."""
         # Before the body is read (for token clients; session auth's CSRF check has read it
         # already): a user at the limit uploads nothing.
         services.import_check_capacity(owner_id=request.user.pk)
-        if not self._is_multipart(request):
-            options = self._valid(ImportFromPreviewSerializer, request.data)
-            job = preview.import_from_preview(owner_id=request.user.pk, preview_id=options.pop("preview"), **options)
+        options = self.read_upload(request, ImportUploadSerializer)
+        preview_id = options.pop("preview", None)
+        if preview_id is not None:
+            job = preview.import_from_preview(owner_id=request.user.pk, preview_id=preview_id, **options)
         else:
-            options = self.read_upload(request, ImportUploadSerializer)
             job = services.import_create(owner_id=request.user.pk, upload=options.pop("file"), **options)
             self.streamed.claim()
         body = self.get_serializer(job).data
@@ -95,7 +94,7 @@ class ImportJobViewSet(
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
 
     @extend_schema(
-        request={"multipart/form-data": ImportUploadSerializer, "application/json": ImportFromPreviewSerializer},
+        request={"multipart/form-data": ImportUploadSerializer},
         responses={200: ImportPreviewSerializer, 404: OpenApiResponse(), 413: OpenApiResponse(),
                    415: OpenApiResponse(), 429: OpenApiResponse()},
     )  # fmt: skip
@@ -103,13 +102,13 @@ class ImportJobViewSet(
     def preview(self, request):
         """What an import would make of a file, importing nothing: the encoding, delimiter, header line, column
         mapping, the first 20 rows as contacts or row errors, and about how many rows it holds. The file is kept
-        for an hour: POST it again here as JSON (`preview` and other options) to read it with other columns,
+        for an hour: post here again with `preview` (its id) and other options to read it with other columns,
         and give its id to POST /api/v1/imports/ to import it."""
-        if not self._is_multipart(request):
-            options = self._valid(ImportFromPreviewSerializer, request.data)
-            kept = preview.preview_get(owner_id=request.user.pk, preview_id=options.pop("preview"))
-            return Response(preview.preview_again(preview=kept, **options))
         options = self.read_upload(request, ImportUploadSerializer)
+        preview_id = options.pop("preview", None)
+        if preview_id is not None:
+            kept = preview.preview_get(owner_id=request.user.pk, preview_id=preview_id)
+            return Response(preview.preview_again(preview=kept, **options))
         _, answer = preview.preview_create(owner_id=request.user.pk, upload=options.pop("file"), **options)
         self.streamed.claim()
         return Response(answer)
@@ -120,15 +119,6 @@ class ImportJobViewSet(
         """Discard a preview and its file before it expires."""
         preview.preview_discard(preview=preview.preview_get(owner_id=request.user.pk, preview_id=preview_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-    @staticmethod
-    def _is_multipart(request: Request) -> bool:
-        return request.content_type.startswith("multipart/")
-
-    def _valid(self, serializer_class: type[Serializer[Any]], data: Any) -> dict[str, Any]:
-        serializer = serializer_class(data=data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
 
     @extend_schema(request=None, responses={200: ImportJobSerializer, 409: OpenApiResponse()})
     @action(detail=True, methods=["post"])

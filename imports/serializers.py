@@ -90,25 +90,33 @@ class ImportOptionsSerializer(serializers.Serializer):
 
 
 class ImportUploadSerializer(ImportOptionsSerializer):
-    """An upload: the file (streamed to disk by CSVUploadHandler) and its options."""
+    """An upload, the file streamed to disk by CSVUploadHandler, or a file already uploaded for a preview; and
+    the options to read it with. As multipart form fields, or JSON for a preview."""
 
     file = serializers.FileField(
+        required=False,
         help_text="A .csv file (sent as text/csv, text/plain, application/vnd.ms-excel, application/csv, "
         "text/x-csv or application/octet-stream) or an .xlsx workbook (sent as its own type or "
-        "application/octet-stream)."
+        "application/octet-stream).",
     )
+    preview = serializers.UUIDField(
+        required=False,
+        help_text="Instead of a file: the id POST /api/v1/imports/preview answered, to use the file uploaded "
+        "then (kept an hour), with the options given here over the preview's.",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("file") and attrs.get("preview"):
+            raise serializers.ValidationError({"preview": ["Give a file or a preview, not both."]})
+        if not attrs.get("file") and not attrs.get("preview"):
+            raise serializers.ValidationError({"file": ["No file was submitted."]})
+        return attrs
 
 
 class RowErrorSerializer(serializers.Serializer):
     row = serializers.IntegerField()
     column = serializers.CharField()
     message = serializers.CharField()
-
-
-class ImportFromPreviewSerializer(ImportOptionsSerializer):
-    """An import of a file already uploaded for a preview: its id, and the options to change."""
-
-    preview = serializers.UUIDField(help_text="The id POST /api/v1/imports/preview answered.")
 
 
 class PreviewContactSerializer(serializers.Serializer):

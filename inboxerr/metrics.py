@@ -28,6 +28,11 @@ DISPATCH_LOOP = Histogram(
 )
 WEBHOOK_EVENTS = Counter(f"{PREFIX}webhook_events", "Gateway webhook events received, by source, kind and result.",
                          ["source", "kind", "result"])  # fmt: skip
+OUTBOUND_DELIVERIES = Counter(
+    f"{PREFIX}outbound_webhook_attempts",
+    "Attempts to deliver our webhooks to users' endpoints, by result: delivered, retry, given_up.",
+    ["result"],
+)
 
 
 def start_at_zero(counter: Counter, label_sets: Iterable[tuple[str, ...]]) -> None:

@@ -240,6 +240,9 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "messaging.models.TaskStatus",
         "EventSourceEnum": "messaging.models.EventSource",
         "LineTypeEnum": "imports.line_types.LineType",
+        "OutboundEventEnum": "messaging.models.OutboundEvent",
+        "SubscribableEventEnum": "messaging.outbound.events.SUBSCRIBABLE",
+        "DeliveryStatusEnum": "messaging.models.DeliveryStatus",
     },
 }
 
@@ -303,6 +306,27 @@ SMS_DISPATCH_SECONDS = env.int("SMS_DISPATCH_SECONDS", default=50)
 SMS_DISPATCHERS = env.int("SMS_DISPATCHERS", default=2)
 # After the gateway refuses our credentials, dispatching pauses this long before trying again.
 SMS_AUTH_RETRY_SECONDS = env.int("SMS_AUTH_RETRY_SECONDS", default=300)
+
+# --- Webhooks to our users' programs (messaging.outbound) --------------------
+
+# Endpoints may point at private, loopback and link-local addresses: for a deployment whose users' programs
+# live on its own network. Off, anyone with an account could make our workers call the inside of it.
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+# One delivery's whole exchange (connect, send, the answer's head and a little of its body).
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10)
+# Retries: base * 2^(attempt-1), jittered between half and all of it, capped; given up this long after the first try.
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=60)
+WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=3600)
+WEBHOOK_RETRY_FOR_SECONDS = env.int("WEBHOOK_RETRY_FOR_SECONDS", default=24 * 3600)
+# An endpoint is disabled after this many failed attempts in a row, or failing for this long without a success.
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+WEBHOOK_DISABLE_AFTER_SECONDS = env.int("WEBHOOK_DISABLE_AFTER_SECONDS", default=24 * 3600)
+# Delivery tasks running at once (each holds a worker for up to WEBHOOK_RUN_SECONDS), requests in flight in one.
+WEBHOOK_WORKERS = env.int("WEBHOOK_WORKERS", default=1)
+WEBHOOK_RUN_SECONDS = env.int("WEBHOOK_RUN_SECONDS", default=30)
+WEBHOOK_CONCURRENCY = env.int("WEBHOOK_CONCURRENCY", default=16)
+# Deliveries (delivered or given up) are kept this many days.
+WEBHOOK_LOG_DAYS = env.int("WEBHOOK_LOG_DAYS", default=30)
 
 
 # --- Security (production) --------------------------------------------------

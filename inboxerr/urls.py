@@ -16,6 +16,8 @@ from inboxerr.health import healthz
 from inboxerr.login_lockout import LockoutAdminAuthenticationForm, LockoutAuthenticationForm
 from inboxerr.metrics_view import MetricsView
 from messaging.api import AndroidWebhookView, MessageViewSet, OptOutViewSet, TaskViewSet, TwilioWebhookView
+from messaging.inbox_api import ConversationView, InboxSettingsView, InboxViewSet
+from messaging.outbound.api import WebhookEndpointViewSet
 from templates.api import MessageTemplateViewSet
 
 admin.site.login_form = LockoutAdminAuthenticationForm
@@ -34,6 +36,8 @@ router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("messages", MessageViewSet, basename="message")
 router.register("tasks", TaskViewSet, basename="task")
 router.register("opt-outs", OptOutViewSet, basename="opt-out")
+router.register("inbox", InboxViewSet, basename="inbox")
+router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 router.register("auth/tokens", TokenViewSet, basename="auth-token")
 
 urlpatterns = [
@@ -44,6 +48,8 @@ urlpatterns = [
     path("api/v1/auth/me", MeView.as_view(), name="auth-me"),
     path("api/v1/auth/logout", LogoutView.as_view(), name="auth-logout"),
     path("api/v1/auth/logout-all", LogoutAllView.as_view(), name="auth-logout-all"),
+    path("api/v1/conversations/<str:phone>", ConversationView.as_view(), name="conversation"),
+    path("api/v1/inbox-settings", InboxSettingsView.as_view(), name="inbox-settings"),
     path("api/v1/webhooks/android", AndroidWebhookView.as_view(), name="webhook-android"),
     path("api/v1/webhooks/twilio", TwilioWebhookView.as_view(), name="webhook-twilio"),
     path("api/v1/", include(router.urls)),

@@ -174,3 +174,9 @@ class GatewayHealthAdmin(ModelAdmin):
     operations = True
 
     list_display = ["backend", "auth_failed_at", "detail", "updated_at"]
+
+
+# The outbound webhooks' pages (their endpoints and delivery log) live with them.
+# The inbox: inbound messages and their conversations.
+from messaging import inbox_admin  # noqa: E402, F401
+from messaging.outbound import admin as outbound_admin  # noqa: E402, F401

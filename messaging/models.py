@@ -4,7 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from inboxerr.ids import uuid7
@@ -295,21 +295,33 @@ class InboundMessage(models.Model):
     contact = models.ForeignKey(
         "imports.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies", db_index=False
     )
+    # The gateway's own id for the message (android's content-based messageId, Twilio's SID).
+    gateway_message_id = models.CharField(max_length=100, blank=True, default="")
     # A keyword it was (STOP, START, HELP) and what that did, for the conversation to show.
     keyword = models.CharField(max_length=8, choices=Keyword.choices, blank=True, default="")
     keyword_result = models.CharField(max_length=200, blank=True, default="")
+    # The automatic answer it got (a HELP text), if any: at most one per phone an hour.
+    auto_reply = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="answered", db_index=False
+    )
     read_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
     payload = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-received_at", "-id"]
+        ordering = ["-id"]
+        verbose_name = "inbound message"
+        verbose_name_plural = "inbox messages"
         indexes = [
-            # A user's inbox, newest first; and its unread ones, which the inbox shows first.
-            models.Index(fields=["owner", "-received_at", "-id"], name="inbound_owner_idx"),
+            # The admin's Inbox of the messages not archived: unread first (NULLs lead a DESC order in
+            # PostgreSQL), then the most recently read, the newest first.
+            models.Index(F("read_at").desc(), F("id").desc(), condition=Q(archived_at__isnull=True),
+                         name="inbound_inbox_idx"),
+            # A user's inbox, newest first (by arrival); and its unread ones, which the inbox shows first.
+            models.Index(fields=["owner", "-id"], name="inbound_owner_idx"),
             models.Index(
-                fields=["owner", "-received_at", "-id"],
+                fields=["owner", "-id"],
                 condition=Q(read_at__isnull=True, archived_at__isnull=True),
                 name="inbound_unread_idx",
             ),
@@ -325,6 +337,24 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone}: {self.text[:40]}"
+
+
+class InboxSettings(models.Model):
+    """A user's answers to keywords: the text a HELP (or INFO) reply gets."""
+
+    owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox_settings")
+    help_text = models.TextField(
+        blank=True,
+        default="",
+        help_text="Sent to whoever texts HELP or INFO (at most once an hour per phone). Empty: no answer.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "inbox settings"
+
+    def __str__(self) -> str:
+        return f"inbox settings of {self.owner}"
 
 
 class RateLimitWindow(models.Model):
@@ -381,3 +411,109 @@ class Tally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.hour:%Y-%m-%d %H:00}: {self.count}"
+
+
+# --- Outbound webhooks: what we tell our users' programs (messaging.outbound) ----------------------------------
+
+
+class OutboundEvent(models.TextChoices):
+    """What an endpoint can be told of. `webhook.test` is sent only when asked for, to one endpoint."""
+
+    MESSAGE_SENT = "message.sent"
+    MESSAGE_DELIVERED = "message.delivered"
+    MESSAGE_FAILED = "message.failed"
+    INBOUND_RECEIVED = "inbound.received"
+    CAMPAIGN_COMPLETED = "campaign.completed"
+    IMPORT_FINISHED = "import.finished"
+    WEBHOOK_TEST = "webhook.test"
+
+
+class WebhookEndpoint(models.Model):
+    """A URL of a user's program that is told (signed, by a worker) of the events it subscribed to."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField(max_length=2000)
+    description = models.CharField(max_length=200, blank=True, default="")
+    # The signing key: made here, shown once when the endpoint is created, kept to sign every delivery.
+    # A key we must use, not a password we only check, so it is stored as it is.
+    secret = models.CharField(max_length=100, editable=False)
+    # A list of OutboundEvent values (webhook.test excepted).
+    events = models.JSONField(default=list)
+    active = models.BooleanField(default=True)
+    # Why it is off (by its owner, or automatically after a run of failures), shown in the API and the admin.
+    disabled_reason = models.TextField(blank=True, default="")
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    # The current run of failed attempts (reset by a success): its length, when it began, and when the
+    # endpoint may be tried again (deliveries wait for it, so a dead endpoint costs one attempt at a time).
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    retry_after = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    RETRYING = "retrying", "failed, will retry"
+    GIVEN_UP = "given_up", "given up"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint, and what became of it: the endpoint's delivery log."""
+
+    Status = DeliveryStatus
+    DUE = (DeliveryStatus.PENDING, DeliveryStatus.RETRYING)
+
+    # Time-ordered: the log reads newest first along the key; also sent as X-Inboxerr-Delivery.
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    # No database-level foreign key: deliveries are written inside the transactions of the dispatcher and
+    # the receipts, which must never fail at commit because an endpoint was deleted meanwhile. Deleting an
+    # endpoint still deletes its log (Django does it); a delivery left without one is dropped by the worker.
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", db_index=False, db_constraint=False
+    )
+    # The event's id, the same in every endpoint's delivery of it: what a receiver de-duplicates on.
+    event_id = models.UUIDField()
+    event = models.CharField(max_length=40, choices=OutboundEvent.choices)
+    # The JSON body as sent, {"id", "event", "created_at", "data"}, in JSON types only (messaging.outbound.events).
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # When the worker may try it (again); while a worker holds it, the end of its lease. None once final.
+    next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    last_latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            # The worker's claim: each endpoint's due deliveries, oldest first. Partial, so it holds only
+            # what waits, never the log of what was delivered or given up.
+            models.Index(
+                fields=["endpoint", "next_attempt_at"],
+                condition=Q(status__in=["pending", "retrying"]),
+                name="webhookdelivery_due_idx",
+            ),
+            # An endpoint's log, newest first (the API's cursor pages and the admin).
+            models.Index(fields=["endpoint", "-id"], name="webhookdelivery_log_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=DeliveryStatus.values), name="webhookdelivery_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.id} ({self.status})"

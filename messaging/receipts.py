@@ -1,9 +1,10 @@
-"""Applying gateway events: delivery receipts move message statuses forward, replies opt people out.
+"""Applying gateway events: delivery receipts move message statuses forward, received messages go to the inbox.
 
 Every event is stored first, keyed on (gateway, event id): a retried webhook
 finds its event already there and changes nothing. A status only moves
 forward; a late `sent` after `delivered` is kept as an event and ignored, and
-so is a receipt for a message that was never handed to a gateway.
+so is a receipt for a message that was never handed to a gateway. A message
+sent in several parts is DELIVERED once every part is, FAILED when one fails.
 """
 
 from __future__ import annotations
@@ -13,15 +14,13 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from imports.phones import InvalidPhone, normalise_phone
 from inboxerr.metrics import MESSAGES, WEBHOOK_EVENTS
+from messaging import inbox, outbound
 from messaging.backends.base import WebhookEvent
-from messaging.models import EventKind, EventSource, Message, MessageEvent, MessageStatus, OptOut, TallyKind
-from messaging.services import opt_out_add
+from messaging.models import EventKind, EventSource, Message, MessageEvent, MessageStatus, OutboundEvent, TallyKind
 from messaging.tallies import tally
 
 log = logging.getLogger(__name__)
@@ -39,11 +38,18 @@ TARGET: dict[str, MessageStatus] = {
     EventKind.SENT: Status.SENT,
     EventKind.DELIVERED: Status.DELIVERED,
     EventKind.FAILED: Status.FAILED,
+    EventKind.CANCELLED: Status.CANCELLED,
 }
+# What a program subscribed to our webhooks is told when a receipt moves a message on.
+TOLD = {
+    Status.SENT: OutboundEvent.MESSAGE_SENT,
+    Status.DELIVERED: OutboundEvent.MESSAGE_DELIVERED,
+    Status.FAILED: OutboundEvent.MESSAGE_FAILED,
+}
+# android's: an MMS's text and attachments, after its mms:received.
+MMS_DOWNLOADED = "mms:downloaded"
 TALLIED = {Status.DELIVERED: TallyKind.DELIVERED, Status.FAILED: TallyKind.FAILED}
 STAMP: dict[str, str] = {Status.SENT: "sent_at", Status.DELIVERED: "delivered_at", Status.FAILED: "failed_at"}
-STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "OPTOUT"})
-START_WORDS = frozenset({"START", "UNSTOP"})
 
 
 class Result(StrEnum):
@@ -54,8 +60,8 @@ class Result(StrEnum):
     DUPLICATE = "duplicate"  # a retried webhook: the event was already stored
     UNKNOWN_MESSAGE = "unknown_message"
     NOT_SENT = "not_sent"  # a receipt for a message no dispatcher ever handed to a gateway
-    OPTED_OUT = "opted_out"
-    OPTED_IN = "opted_in"
+    PART_DELIVERED = "part_delivered"  # one part of a long message; the others are still on their way
+    RECEIVED = "received"  # a message to the inbox
     IGNORED = "ignored"
 
 
@@ -100,7 +106,10 @@ def apply_event(*, source: EventSource, event: WebhookEvent) -> Outcome:
                 return Outcome(Result.UNKNOWN_MESSAGE)
             return _advance(message, TARGET[event.kind], event, record)
         if event.kind == EventKind.RECEIVED:
-            return _reply(event, source)
+            received = inbox.receive(source=source, event=event)
+            return Outcome(Result.RECEIVED if received else Result.DUPLICATE)
+        if event.kind == MMS_DOWNLOADED:
+            inbox.fill_in_body(source=source, gateway_message_id=event.gateway_message_id, body=event.text)
         return Outcome(Result.IGNORED)
 
 
@@ -123,11 +132,21 @@ def _advance(message: Message, target: MessageStatus, event: WebhookEvent, recor
         return Outcome(Result.NOT_SENT, str(message.pk))
     if RANK[target] <= RANK[message.status]:
         return Outcome(Result.LATE, str(message.pk))
+    if target == Status.DELIVERED:
+        delivered, parts = _parts_delivered(message)
+        if delivered < parts:
+            # One part of a long message: it is sent, and delivered once every part is.
+            record.detail = f"Part {delivered} of {parts} delivered."
+            record.save(update_fields=["detail"])
+            if message.status != Status.SENT:
+                _advance(message, Status.SENT, event, record)
+            return Outcome(Result.PART_DELIVERED, str(message.pk))
     now = timezone.now()
     when = event.occurred_at or now
     counted_as_sent = message.status not in (Status.QUEUED, Status.SENDING)  # the dispatcher tallied it
     message.status = target
-    setattr(message, STAMP[target], when)
+    if target in STAMP:  # a cancelled message keeps the times it had
+        setattr(message, STAMP[target], when)
     if target == Status.DELIVERED and message.sent_at is None:
         message.sent_at = when  # it was sent, whether or not the `sent` receipt came first
     if target in (Status.SENT, Status.DELIVERED) and not counted_as_sent:
@@ -136,36 +155,25 @@ def _advance(message: Message, target: MessageStatus, event: WebhookEvent, recor
         tally(TALLIED[target], at=when)
     if target == Status.FAILED:
         message.error = event.error or "The gateway reported a failure."
+    if target == Status.CANCELLED:
+        message.error = event.error or "Cancelled at the gateway."
     message.lease_expires_at = None
     message.save(
         update_fields=["status", "sent_at", "delivered_at", "failed_at", "error", "lease_expires_at", "updated_at"]
     )
     record.status = target
     record.save(update_fields=["status"])
+    if target in TOLD:
+        outbound.emit_message(event=TOLD[target], message=message)
     return Outcome(Result.APPLIED, str(message.pk))
 
 
-def _reply(event: WebhookEvent, source: EventSource) -> Outcome:
-    """STOP and friends opt the sender out of whoever messaged them; START opts back in."""
-    words = event.text.strip().upper().split()
-    keyword = words[0] if words else ""
-    if keyword not in STOP_WORDS | START_WORDS or not event.phone:
-        return Outcome(Result.IGNORED)
-    try:
-        phone = normalise_phone(event.phone, settings.PHONE_DEFAULT_REGION)
-    except InvalidPhone:
-        return Outcome(Result.IGNORED)
-    senders = Message.objects.filter(phone=phone).exclude(sent_at=None).order_by("-sent_at")
-    if keyword == "STOPALL":
-        owners = set(senders.values_list("owner_id", flat=True))
-    else:
-        owners = set(senders.values_list("owner_id", flat=True)[:1])
-    if not owners:
-        log.info("reply %s from %s: nobody here has messaged that number", keyword, phone)
-        return Outcome(Result.IGNORED)
-    if keyword in START_WORDS:
-        OptOut.objects.filter(owner_id__in=owners, phone=phone).delete()
-        return Outcome(Result.OPTED_IN)
-    for owner_id in owners:
-        opt_out_add(owner_id=owner_id, phone=phone, source=source, keyword=keyword)
-    return Outcome(Result.OPTED_OUT)
+def _parts_delivered(message: Message) -> tuple[int, int]:
+    """(parts delivered so far, parts it was sent in): the gateway reports each part of a long message
+    apart, under one message id; its `sent` event says how many parts it made, else ours is the count."""
+    events = MessageEvent.objects.filter(message=message)
+    delivered = events.filter(kind=EventKind.DELIVERED).count()
+    sent = events.filter(kind=EventKind.SENT).values_list("payload", flat=True).first() or {}
+    said = (sent.get("payload") or {}).get("partsCount") if isinstance(sent, dict) else None
+    parts = said if isinstance(said, int) and 0 < said < 256 else message.parts_count
+    return delivered, parts

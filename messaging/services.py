@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from imports.phones import InvalidPhone, normalise_phone
@@ -212,16 +212,41 @@ def opt_out_add(*, owner_id: int, phone: str, source: EventSource = EventSource.
         )
         if created:
             tally(TallyKind.OPTED_OUT)
-        waiting = Message.objects.filter(owner_id=owner_id, phone=phone, status=Status.QUEUED)
-        cancelled = list(waiting.values_list("id", flat=True))
-        waiting.filter(id__in=cancelled).update(status=Status.CANCELLED, error="opted_out", updated_at=timezone.now())
-        MessageEvent.objects.bulk_create(
-            [
-                MessageEvent(message_id=i, source=source, kind=EventKind.OPTED_OUT, status=Status.CANCELLED)
-                for i in cancelled
-            ]
-        )
+        _cancel_waiting(Message.objects.filter(owner_id=owner_id, phone=phone), source)
     return opt_out
+
+
+def opt_out_everyone(*, phone: str, source: EventSource, keyword: str) -> int:
+    """A STOP texted to the gateway: the number is opted out of every user sending through it (an opt-out
+    without an owner), and every QUEUED message to it is cancelled. Returns how many were."""
+    with transaction.atomic():
+        _, created = OptOut.objects.get_or_create(
+            owner=None, phone=phone, defaults={"source": source, "keyword": keyword}
+        )
+        if created:
+            tally(TallyKind.OPTED_OUT)
+        return _cancel_waiting(Message.objects.filter(phone=phone), source)
+
+
+def opt_in_everyone(*, phone: str) -> int:
+    """A START texted to the gateway undoes what texts did: the gateway-wide opt-out and those a STOP made
+    for one user before they were gateway-wide. Opt-outs a user added by hand (API, admin) stay."""
+    texted = (EventSource.ANDROID, EventSource.TWILIO)
+    removed, _ = OptOut.objects.filter(phone=phone).filter(Q(owner__isnull=True) | Q(source__in=texted)).delete()
+    return removed
+
+
+def _cancel_waiting(messages: QuerySet[Message], source: EventSource) -> int:
+    waiting = messages.filter(status=Status.QUEUED)
+    cancelled = list(waiting.values_list("id", flat=True))
+    waiting.filter(id__in=cancelled).update(status=Status.CANCELLED, error="opted_out", updated_at=timezone.now())
+    MessageEvent.objects.bulk_create(
+        [
+            MessageEvent(message_id=i, source=source, kind=EventKind.OPTED_OUT, status=Status.CANCELLED)
+            for i in cancelled
+        ]
+    )
+    return len(cancelled)
 
 
 def opt_out_remove(*, opt_out: OptOut) -> None:

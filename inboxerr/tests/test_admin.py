@@ -5,6 +5,7 @@ import pytest
 from campaigns.tests.factories import CampaignFactory
 from imports.tests.factories import ContactFactory, ImportJobFactory
 from messaging.tests.factories import MessageEventFactory, MessageFactory, OptOutFactory, TaskRecordFactory
+from messaging.tests.webhook_factories import WebhookDeliveryFactory, WebhookEndpointFactory
 from templates.tests.factories import MessageTemplateFactory
 
 MODELS = [
@@ -16,6 +17,8 @@ MODELS = [
     ("messaging/messageevent", MessageEventFactory),
     ("messaging/taskrecord", TaskRecordFactory),
     ("messaging/optout", OptOutFactory),
+    ("messaging/webhookendpoint", WebhookEndpointFactory),
+    ("messaging/webhookdelivery", WebhookDeliveryFactory),
 ]
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from campaigns.tests.factories import CampaignFactory
 from imports.models import ImportJob
 from imports.tests.factories import ImportJobFactory
 from inboxerr.tokens import token_create
 from inboxerr.urls import router
-from messaging.models import TaskRecord
+from messaging.models import InboundMessage, TaskRecord
 from messaging.tests.factories import MessageFactory, OptOutFactory
+from messaging.tests.webhook_factories import WebhookEndpointFactory
 from templates.tests.factories import MessageTemplateFactory
 
 FACTORIES = {
@@ -20,6 +22,10 @@ FACTORIES = {
     "message": MessageFactory,
     "task": lambda owner: TaskRecord.objects.create(owner=owner, kind="send", total=0),
     "opt-out": OptOutFactory,
+    "webhook": WebhookEndpointFactory,
+    "inbox": lambda owner: InboundMessage.objects.create(
+        owner=owner, source="android", external_id="e-1", phone="+447400000001", received_at=timezone.now()
+    ),
     "auth-token": lambda owner: token_create(user_id=owner.pk)[0],
 }
 # How each resource's URL names an object: its primary key, or for a token its key (the digest stays inside).

@@ -34,16 +34,23 @@ from messaging.backends.base import (
     WebhookRejected,
     read_json_object,
 )
-from messaging.models import EventKind
+from messaging.models import EventKind, InboundKind
 
 TIMEOUT_SECONDS = 15
 KINDS = {
     "sms:sent": EventKind.SENT,
     "sms:delivered": EventKind.DELIVERED,
     "sms:failed": EventKind.FAILED,
+    "sms:cancelled": EventKind.CANCELLED,
     "sms:received": EventKind.RECEIVED,
+    "mms:received": EventKind.RECEIVED,
     "system:ping": EventKind.PING,
 }
+# Events about a message someone sent to the device: the other party is its `sender`. In the others (sent,
+# delivered, failed, cancelled) it is the `recipient`. Both were `phoneNumber` before, still read when present.
+INBOUND = {"sms:received": InboundKind.SMS, "mms:received": InboundKind.MMS, "sms:data-received": InboundKind.DATA,
+           "mms:downloaded": InboundKind.MMS}  # fmt: skip
+TIMESTAMPS = ("deliveredAt", "failedAt", "sentAt", "receivedAt", "cancelledAt")
 STATES = {
     ProcessState.Pending: GatewayStatus.ACCEPTED,
     ProcessState.Processed: GatewayStatus.ACCEPTED,
@@ -131,20 +138,33 @@ class AndroidGatewayBackend(BaseBackend):
         if not isinstance(payload, dict):
             raise MalformedWebhook("The event's `payload` must be an object.")
         try:
-            return [
-                WebhookEvent(
-                    event_id=str(envelope["id"]),
-                    kind=KINDS.get(event, event),
-                    message_id=str(payload.get("messageId") or ""),
-                    phone=str(payload.get("phoneNumber") or ""),
-                    text=str(payload.get("message") or ""),
-                    error=str(payload.get("reason") or ""),
-                    occurred_at=_when(payload),
-                    payload=envelope,
-                )
-            ]
+            return [_event(envelope, event, payload)]
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise MalformedWebhook(f"Not a gateway event: {exc!r}") from exc
+
+
+def _event(envelope: dict, event: str, payload: dict) -> WebhookEvent:
+    inbound = event in INBOUND
+    other_party = payload.get("sender" if inbound else "recipient") or payload.get("phoneNumber") or ""
+    text = payload.get("message") or payload.get("body") or payload.get("subject") or ""
+    sim = payload.get("simNumber")
+    parts = payload.get("partsCount")
+    return WebhookEvent(
+        event_id=str(envelope["id"]),
+        kind=KINDS.get(event, event),
+        message_id="" if inbound else str(payload.get("messageId") or ""),
+        phone=str(other_party),
+        text=str(text),
+        error=str(payload.get("reason") or ""),
+        occurred_at=_when(payload),
+        payload=envelope,
+        inbound_kind=INBOUND.get(event, InboundKind.SMS),
+        gateway_number=str((payload.get("recipient") if inbound else payload.get("sender")) or ""),
+        device_id=str(envelope.get("deviceId") or ""),
+        sim_number=sim if isinstance(sim, int) and not isinstance(sim, bool) and 0 <= sim < 100 else None,
+        gateway_message_id=str(payload.get("messageId") or "") if inbound else "",
+        parts_count=parts if isinstance(parts, int) and not isinstance(parts, bool) and 0 < parts < 256 else None,
+    )
 
 
 def classify(exc: Exception) -> SendError:
@@ -163,7 +183,7 @@ def classify(exc: Exception) -> SendError:
 
 
 def _when(payload: dict) -> datetime | None:
-    for key in ("deliveredAt", "failedAt", "sentAt", "receivedAt"):
+    for key in TIMESTAMPS:
         if payload.get(key):
             try:
                 when = datetime.fromisoformat(payload[key].replace("Z", "+00:00"))

@@ -150,6 +150,16 @@ class WebhookEvent:
     error: str = ""
     occurred_at: datetime | None = None
     payload: dict[str, Any] = field(default_factory=dict)
+    # Of a received message: sms, mms or data (InboundKind), and where it arrived: the gateway's own number,
+    # the android device and its SIM.
+    inbound_kind: str = "sms"
+    gateway_number: str = ""
+    device_id: str = ""
+    sim_number: int | None = None
+    # The gateway's own id for the message it reports on (android: payload.messageId of an inbound message).
+    gateway_message_id: str = ""
+    # Of a sent message: how many parts the gateway split it into, when it says.
+    parts_count: int | None = None
 
 
 class BaseBackend:

@@ -30,7 +30,7 @@ from messaging.backends.base import (
     WebhookEvent,
     WebhookRejected,
 )
-from messaging.models import EventKind
+from messaging.models import EventKind, InboundKind
 
 STATUSES = {
     "accepted": GatewayStatus.ACCEPTED,
@@ -117,10 +117,20 @@ class TwilioBackend(BaseBackend):
         sid = params.get("MessageSid") or params.get("SmsSid") or ""
         status = params.get("MessageStatus") or params.get("SmsStatus") or ""
         if status == "received" or ("Body" in params and not our_id):
+            media = params.get("NumMedia", "0")
             return [
-                WebhookEvent(event_id=f"{sid}:received", kind=EventKind.RECEIVED, gateway_id=sid,
-                             phone=params.get("From", ""), text=params.get("Body", ""), payload=params)
-            ]  # fmt: skip
+                WebhookEvent(
+                    event_id=f"{sid}:received",
+                    kind=EventKind.RECEIVED,
+                    gateway_id=sid,
+                    gateway_message_id=sid,
+                    phone=params.get("From", ""),
+                    text=params.get("Body", ""),
+                    payload=params,
+                    inbound_kind=InboundKind.MMS if media.isdigit() and int(media) > 0 else InboundKind.SMS,
+                    gateway_number=params.get("To", ""),
+                )
+            ]
         return [
             WebhookEvent(
                 event_id=f"{sid}:{status}",

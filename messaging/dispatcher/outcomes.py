@@ -21,11 +21,18 @@ from inboxerr.metrics import MESSAGES
 from messaging.backends.base import BaseBackend, GatewayAuthError, SendResult
 from messaging.dispatcher import gateway_health
 from messaging.dispatcher.claims import Claimed, held_by, release
-from messaging.models import EventKind, EventSource, MessageEvent, MessageStatus, TallyKind
+from messaging.models import EventKind, EventSource, MessageEvent, MessageStatus, OutboundEvent, TallyKind
+from messaging.outbound import emit_messages
 from messaging.tallies import tally
 
 Status = MessageStatus
 STAMPS = {Status.SENT: "sent_at", Status.DELIVERED: "delivered_at", Status.FAILED: "failed_at"}
+# What the owner's webhooks are told of a status recorded here.
+TOLD = {
+    Status.SENT: OutboundEvent.MESSAGE_SENT,
+    Status.DELIVERED: OutboundEvent.MESSAGE_DELIVERED,
+    Status.FAILED: OutboundEvent.MESSAGE_FAILED,
+}
 # What a final status found for a message adds to the dashboard's counts (a delivered message was sent).
 TALLIED = {
     Status.SENT: (TallyKind.SENT,),
@@ -67,7 +74,10 @@ def record(chunk: list[Claimed], results: list[SendResult], *, backend: BaseBack
     recorded = Recorded(sent=len(accepted), auth_refused=bool(refused))
     with transaction.atomic():
         if accepted:
-            MESSAGES.labels("sent").inc(_mark_sent(accepted, backend=backend, worker=worker, now=now))
+            owner_of = {claim.id: claim.owner_id for claim in chunk}
+            MESSAGES.labels("sent").inc(
+                _mark_sent(accepted, backend=backend, worker=worker, now=now, owner_of=owner_of)
+            )
         for result in results:
             if result.error is None or isinstance(result.error, GatewayAuthError):
                 continue
@@ -85,7 +95,9 @@ def record(chunk: list[Claimed], results: list[SendResult], *, backend: BaseBack
     return recorded
 
 
-def _mark_sent(accepted: list[SendResult], *, backend: BaseBackend, worker: str, now: datetime) -> int:
+def _mark_sent(
+    accepted: list[SendResult], *, backend: BaseBackend, worker: str, now: datetime, owner_of: dict[UUID, int]
+) -> int:
     """Record SENT for the accepted messages this worker still holds (a webhook may have moved some on)."""
     held = held_by(worker, [r.message_id for r in accepted])
     still_mine: set[UUID] = set(held.select_for_update().values_list("id", flat=True))
@@ -103,6 +115,8 @@ def _mark_sent(accepted: list[SendResult], *, backend: BaseBackend, worker: str,
         ]
     )
     tally(TallyKind.SENT, len(still_mine), at=now)
+    # Nothing, and no query, unless one of these messages' owners has an endpoint for it.
+    emit_messages(event=OutboundEvent.MESSAGE_SENT, message_ids=still_mine, owner_of=owner_of)
     return len(still_mine)
 
 
@@ -159,3 +173,5 @@ def finish(
         MESSAGES.labels(status.lower()).inc()
         for counted in TALLIED.get(status, ()):
             tally(counted, at=now)
+        if told := TOLD.get(status):
+            emit_messages(event=told, message_ids=[claim.id], owner_of={claim.id: claim.owner_id})

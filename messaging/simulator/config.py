@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from android_sms_gateway.enums import WebhookEvent
 
-SMS_EVENTS = ("sms:sent", "sms:delivered", "sms:failed")
+SMS_EVENTS = ("sms:sent", "sms:delivered", "sms:failed", "sms:received")
 KNOWN_EVENTS = frozenset(event.value for event in WebhookEvent)
 # A UUID's length, the gateway API's limit for a message id as we read its schema.
 MAX_ID_LENGTH = 36
@@ -18,7 +18,9 @@ WEBHOOK_BACKOFF_SECONDS = 0.5
 WEBHOOK_TIMEOUT_SECONDS = 10
 DUPLICATES_SHOWN = 100
 FAILURE_REASON = "RESULT_ERROR_GENERIC_FAILURE (simulated)"
-OPEN_PATHS = frozenset({"/stats", "/stats/reset", "/health", "/health/live", "/health/ready", "/health/startup"})
+OPEN_PATHS = frozenset(
+    {"/stats", "/stats/reset", "/health", "/health/live", "/health/ready", "/health/startup", "/simulate/received"}
+)
 
 
 @dataclass
@@ -38,6 +40,8 @@ class SimulatorConfig:
     host: str = "127.0.0.1"
     port: int = 9090
     device_id: str = "simulated-device"
+    # The simulated phone's own number: the `sender` of what it sends, the `recipient` of what it receives.
+    device_number: str = "+447700900000"
 
     def __post_init__(self):
         for name in ("send_failure_rate", "delivery_failure_rate"):

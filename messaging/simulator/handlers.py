@@ -9,6 +9,7 @@ import logging
 import random
 import uuid
 from collections.abc import AsyncIterator, Coroutine
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import encode_basic_auth, web
@@ -162,6 +163,18 @@ class Gateway:
         self.state.reset()
         return web.json_response(self.stats_json())
 
+    async def simulate_received(self, request: web.Request) -> web.Response:
+        """Someone texts the simulated phone: {"sender": "+447400123456", "message": "STOP"} is posted as an
+        sms:received to the webhooks registered for it."""
+        try:
+            body = await request.json()
+            sender, text = str(body["sender"]), str(body["message"])
+        except (ValueError, KeyError, TypeError):
+            return error(400, 'Send {"sender": "+447400123456", "message": "..."}.')
+        received_at = datetime.now(UTC).isoformat(timespec="milliseconds")
+        posted = await self._webhooks.emit_received(sender, text, received_at)
+        return web.json_response({"posted_to": posted, "receivedAt": received_at})
+
     async def health(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "pass", "version": "simulator", "checks": {}})
 
@@ -193,6 +206,7 @@ def build_app(config: SimulatorConfig) -> web.Application:
     app.router.add_delete("/webhooks/{id}", gateway.delete_webhook)
     app.router.add_get("/stats", gateway.stats)
     app.router.add_post("/stats/reset", gateway.reset_stats)
+    app.router.add_post("/simulate/received", gateway.simulate_received)
     for path in ("/health", "/health/live", "/health/ready", "/health/startup"):
         app.router.add_get(path, gateway.health)
     return app

@@ -69,12 +69,31 @@ class WebhookPoster:
             if hook["event"] != event or hook.get("deviceId", self.config.device_id) != self.config.device_id:
                 continue
             for phone in message.phone_numbers:
-                payload = {"messageId": message.id, "phoneNumber": phone, **details}
+                # The gateway's current shape: the other party is the `recipient` ("phoneNumber" before).
+                party = {"sender": self.config.device_number, "recipient": phone, "simNumber": 1}
+                payload = {"messageId": message.id, **party, **details}
                 delivery = Delivery(hook["url"], self._envelope(hook["id"], event, payload), loop.create_future())
                 self._outbox.put_nowait(delivery)
                 waiting.append(delivery.done)
         if waiting:
             await asyncio.wait(waiting)
+
+    async def emit_received(self, sender: str, text: str, received_at: str) -> int:
+        """Post an sms:received, as the phone does when someone texts it; answers how many hooks it went to."""
+        loop = asyncio.get_running_loop()
+        payload = {"messageId": uuid.uuid4().hex[:12], "message": text, "sender": sender,
+                   "recipient": self.config.device_number, "simNumber": 1, "receivedAt": received_at}  # fmt: skip
+        waiting = []
+        for hook in self.state.webhooks.values():
+            if hook["event"] == "sms:received":
+                delivery = Delivery(
+                    hook["url"], self._envelope(hook["id"], "sms:received", payload), loop.create_future()
+                )
+                self._outbox.put_nowait(delivery)
+                waiting.append(delivery.done)
+        if waiting:
+            await asyncio.wait(waiting)
+        return len(waiting)
 
     def _envelope(self, hook_id: str, event: str, payload: dict[str, Any]) -> bytes:
         return json.dumps(

@@ -4,7 +4,8 @@ import pytest
 from django.core.management import call_command
 
 from messaging import dispatcher
-from messaging.models import Message
+from messaging.management.commands.gateway_webhooks import EVENTS
+from messaging.models import InboundMessage, Message
 from messaging.simulator import SimulatorConfig, SimulatorThread
 from tests.cluster import wait_until
 
@@ -71,7 +72,35 @@ def test_gateway_webhooks_registers_our_url_once(gateway, settings, capsys):
     call_command("gateway_webhooks", "list")
 
     out = capsys.readouterr().out
-    assert out.count("registered ") == 4  # sent, delivered, failed, received
+    assert out.count("registered ") == len(EVENTS)  # every event we act on or record
     assert "already registered: sms:received -> https://sms.example.com/api/v1/webhooks/android" in out
     listed = [line for line in out.splitlines() if "https://sms.example.com" in line and "registered" not in line]
-    assert len(listed) == 4
+    assert len(listed) == len(EVENTS)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_reaches_the_inbox_and_is_answered_through_the_gateway(api, user, gateway):
+    phone = "+447400000001"
+    api.post("/api/v1/messages/send", {"phone": phone, "content": "Your parcel ships today"}, format="json")
+    dispatcher.dispatch(worker="e2e", seconds=30)
+    assert wait_until(lambda: Message.objects.filter(status="DELIVERED").count() == 1, seconds=15)
+
+    call_command("simulate_reply", "--from", phone, "--text", "my parcel ORD-100221 hasn't arrived",
+                 "--simulator", gateway.url)  # fmt: skip
+
+    inbound = InboundMessage.objects.get()
+    assert (inbound.owner, inbound.text, inbound.gateway_number) == (
+        user, "my parcel ORD-100221 hasn't arrived", "+447700900000",
+    )  # fmt: skip
+    assert inbound.in_reply_to == Message.objects.get()
+    answered = api.post(f"/api/v1/inbox/{inbound.pk}/reply", {"content": "It arrives at 5"}, format="json")
+    dispatcher.dispatch(worker="e2e", seconds=30)
+    reply = Message.objects.get(pk=answered.json()["message_ids"][0])
+    assert wait_until(lambda: Message.objects.get(pk=reply.pk).status == "DELIVERED", seconds=15)
+    thread = api.get(f"/api/v1/conversations/{phone}").json()["messages"]
+    assert [(m["direction"], m["text"]) for m in thread] == [
+        ("out", "Your parcel ships today"),
+        ("in", "my parcel ORD-100221 hasn't arrived"),
+        ("out", "It arrives at 5"),
+    ]

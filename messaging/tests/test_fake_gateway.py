@@ -180,7 +180,7 @@ def test_a_registered_webhook_receives_signed_sms_sent_then_sms_delivered():
     (first, first_body, first_headers), (second, second_body, second_headers) = received
     assert [first["event"], second["event"]] == ["sms:sent", "sms:delivered"]
     assert first["payload"]["messageId"] == second["payload"]["messageId"] == sent.id
-    assert first["payload"]["phoneNumber"] == "+447700900001"
+    assert (first["payload"]["recipient"], first["payload"]["sender"]) == ("+447700900001", "+447700900000")
     assert first["payload"]["partsCount"] == 2
     assert "sentAt" in first["payload"]
     assert "deliveredAt" in second["payload"]
@@ -330,7 +330,7 @@ def test_fixed_webhook_urls_get_every_sms_event_without_registering():
     events, hooks = asyncio.run(scenario())
 
     assert events == ["sms:sent", "sms:delivered"]
-    assert {hook.event.value for hook in hooks} == {"sms:sent", "sms:delivered", "sms:failed"}
+    assert {hook.event.value for hook in hooks} == {"sms:sent", "sms:delivered", "sms:failed", "sms:received"}
 
 
 def test_a_send_without_phone_numbers_is_a_400_naming_the_field():

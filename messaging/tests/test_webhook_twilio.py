@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pytest
 from twilio.request_validator import RequestValidator
 
-from messaging.models import Message, MessageEvent, OptOut
+from messaging.models import InboundMessage, Message, MessageEvent, OptOut
 from messaging.tests.factories import MessageFactory
 
 PATH = "/api/v1/webhooks/twilio"
@@ -226,7 +226,7 @@ def assert_empty_twiml(response) -> None:
     assert response.content.decode() == '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-def test_an_inbound_stop_opts_the_number_out_of_its_most_recent_sender(client, user, other_user):
+def test_an_inbound_stop_opts_the_number_out_of_every_sender(client, user, other_user):
     MessageFactory(owner=other_user, phone=PHONE, status=S.SENT, sent_at=EARLIER)
     MessageFactory(owner=user, phone=PHONE, status=S.SENT, sent_at=LATER)
 
@@ -234,8 +234,16 @@ def test_an_inbound_stop_opts_the_number_out_of_its_most_recent_sender(client, u
 
     assert response.status_code == 200
     assert_empty_twiml(response)
-    assert list(OptOut.objects.values_list("owner", "phone", "keyword")) == [(user.pk, PHONE, "STOP")]
+    assert list(OptOut.objects.values_list("owner", "phone", "keyword")) == [(None, PHONE, "Stop")]
     assert MessageEvent.objects.get().external_id == "SM-in-1:received"
+    received = InboundMessage.objects.get()
+    assert (received.owner, received.phone, received.text, received.gateway_number) == (
+        user,
+        PHONE,
+        "Stop",
+        "+15005550006",
+    )
+    assert (received.keyword, received.gateway_message_id) == ("stop", "SM-in-1")
 
 
 def test_an_inbound_sms_that_twilio_marks_received_is_read_as_a_reply(client, user):
@@ -244,7 +252,15 @@ def test_an_inbound_sms_that_twilio_marks_received_is_read_as_a_reply(client, us
     response = post(client, {**inbound("STOP"), "SmsStatus": "received"})
 
     assert_empty_twiml(response)
-    assert OptOut.objects.filter(owner=user, phone=PHONE).exists()
+    assert OptOut.objects.filter(owner=None, phone=PHONE).exists()
+
+
+def test_an_inbound_mms_is_an_inbound_message_of_its_kind(client, user):
+    MessageFactory(owner=user, phone=PHONE, status=S.SENT, sent_at=LATER)
+
+    post(client, {**inbound("Here is the photo"), "NumMedia": "1", "MediaUrl0": "https://api.twilio.com/m/1"})
+
+    assert InboundMessage.objects.get().kind == "mms"
 
 
 def test_an_inbound_start_opts_back_in(client, user):
@@ -257,13 +273,16 @@ def test_an_inbound_start_opts_back_in(client, user):
     assert not OptOut.objects.exists()
 
 
-def test_an_inbound_sms_that_is_not_a_keyword_is_ignored(client, user):
+def test_an_inbound_sms_that_is_not_a_keyword_goes_to_its_senders_inbox(client, user):
     MessageFactory(owner=user, phone=PHONE, status=S.SENT, sent_at=LATER)
 
     response = post(client, inbound("Is my parcel coming today?"))
 
     assert_empty_twiml(response)
     assert not OptOut.objects.exists()
+    assert list(InboundMessage.objects.values_list("owner", "text", "keyword")) == [
+        (user.pk, "Is my parcel coming today?", "")
+    ]
 
 
 def test_a_forged_inbound_stop_is_refused(client, user):

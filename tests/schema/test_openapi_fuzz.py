@@ -17,6 +17,8 @@ also sent raw bytes and latin-1 headers the schema cannot describe: unsigned gar
 from __future__ import annotations
 
 import io
+import ipaddress
+import socket
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -44,6 +46,7 @@ from imports.models import ImportJob
 from imports.tests.factories import ContactFactory, ImportJobFactory
 from inboxerr.tests.factories import UserFactory
 from messaging.tests.factories import MessageEventFactory, MessageFactory, OptOutFactory, TaskRecordFactory
+from messaging.tests.webhook_factories import WebhookDeliveryFactory, WebhookEndpointFactory
 from templates.tests.factories import MessageTemplateFactory
 
 APP = get_wsgi_application()
@@ -86,6 +89,9 @@ def build_world() -> World:
     task = TaskRecordFactory(owner=user)
     sent = MessageFactory(owner=user, task=task)
     opt_out = OptOutFactory(owner=user)
+    endpoint = WebhookEndpointFactory(owner=user, events=["message.sent", "campaign.completed"])
+    WebhookDeliveryFactory(endpoint=endpoint)
+    disabled = WebhookEndpointFactory(owner=user, active=False, disabled_reason="Disabled by its owner.")
     _, token = AuthToken.objects.create(user=user)
     return World(
         token=token,
@@ -96,6 +102,7 @@ def build_world() -> World:
             "messages": [message.pk, sent.pk],
             "tasks": [task.pk],
             "opt-outs": [opt_out.pk],
+            "webhooks": [endpoint.pk, disabled.pk],
         },
     )
 
@@ -112,12 +119,23 @@ def keep_test_connection():
 
 
 @pytest.fixture(autouse=True)
-def configured(settings, tmp_path):
+def configured(settings, tmp_path, monkeypatch):
     """Webhook secrets set, so garbage meets the signature checks rather than a missing key; uploads
-    land in this test's own directory."""
+    land in this test's own directory; the host names of generated webhook endpoints resolve to a public
+    address without asking a DNS server (addresses are still judged as they are)."""
     settings.SMS_WEBHOOK_SIGNING_KEY = "schema-fuzz-signing-key"
     settings.TWILIO_AUTH_TOKEN = "schema-fuzz-auth-token"
     settings.IMPORT_TMP_DIR = tmp_path / "uploads"
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port or 443))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from messaging.backends.android import classify
 
-EVENTS = ["sms:sent", "sms:delivered", "sms:failed", "sms:received"]
+EVENTS = ["sms:sent", "sms:delivered", "sms:failed", "sms:cancelled", "sms:received", "mms:received", "mms:downloaded"]
 WEBHOOK_PATH = "/api/v1/webhooks/android"
 
 
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         register = sub.add_parser("register", help="Register our URL for the receipt and reply events.")
         register.add_argument("--url", default="", help=f"Default: PUBLIC_BASE_URL + {WEBHOOK_PATH}")
-        register.add_argument("--event", action="append", choices=EVENTS, help="Repeat; default: all four.")
+        register.add_argument("--event", action="append", choices=EVENTS, help="Repeat; default: all of them.")
         sub.add_parser("list", help="List the webhooks registered on the gateway.")
         delete = sub.add_parser("delete", help="Delete a webhook by id.")
         delete.add_argument("webhook_id")
