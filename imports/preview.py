@@ -48,11 +48,7 @@ def preview_create(*, owner_id: int, upload: StreamedUpload, **options: str) -> 
         )
     preview = ImportPreview.objects.create(
         owner_id=owner_id,
-        original_filename=upload.name,
-        size_bytes=upload.size,
-        sha256=upload.sha256,
-        file_path=upload.path,
-        file_format=upload.file_format,
+        **upload.as_fields(),
         options=_given(options),
     )
     return preview, preview_read(preview)

@@ -92,11 +92,7 @@ def import_create(
     import_check_capacity(owner_id=owner_id)
     job = ImportJob.objects.create(
         owner_id=owner_id,
-        original_filename=upload.name,
-        size_bytes=upload.size,
-        sha256=upload.sha256,
-        file_path=upload.path,
-        file_format=upload.file_format,
+        **upload.as_fields(),
         sheet=sheet,
         default_region=default_region or settings.PHONE_DEFAULT_REGION,
         delimiter=delimiter,

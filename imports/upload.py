@@ -63,6 +63,11 @@ class StreamedUpload:
     def close(self) -> None:
         """Django closes every uploaded file after the response; this one is already closed."""
 
+    def as_fields(self) -> dict[str, str | int]:
+        """What an import job and a preview record of the file."""
+        return {"original_filename": self.name, "size_bytes": self.size, "sha256": self.sha256,
+                "file_path": self.path, "file_format": self.file_format}  # fmt: skip
+
 
 def upload_dir() -> str:
     path = str(settings.IMPORT_TMP_DIR)

@@ -182,22 +182,7 @@ class WebhookDeliveryAdmin(LargeTableAdminMixin, ModelAdmin):
     list_select_related = ["endpoint"]
     ordering = ["-id"]
     sortable_by = ()  # newest first only: sorting the log by another column would read all of it
-    readonly_fields = [
-        "endpoint",
-        "event_id",
-        "event",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "first_attempt_at",
-        "last_attempt_at",
-        "last_response_code",
-        "last_error",
-        "last_latency_ms",
-        "delivered_at",
-        "created_at",
-        "payload",
-    ]
+    readonly_fields = [field.name for field in WebhookDelivery._meta.fields if field.name != "id"]
 
     @admin.display(description="Latency")
     def latency(self, delivery: WebhookDelivery) -> str:

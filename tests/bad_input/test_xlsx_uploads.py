@@ -19,8 +19,8 @@ from imports.models import ImportJob
 from imports.upload import XLSX_TYPE
 from tests.bad_input.conftest import corpus_bytes, leftover_files
 from tests.bad_input.dbstate import changed_rows
+from tests.bad_input.test_csv_uploads import assert_failed_cleanly
 
-ONE_FAILED_JOB = {"imports.ImportJob": 1}
 SHEET_PART = "xl/worksheets/sheet1.xml"
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -103,15 +103,6 @@ def assert_refused_cleanly(response, before: dict, upload_dir) -> None:
     assert response.json()["error"]["code"] == "unsupported_media_type"
     assert changed_rows(before) == {}
     assert leftover_files(upload_dir) == []
-
-
-def assert_failed_cleanly(job: ImportJob, before: dict, upload_dir) -> None:
-    assert job.status == ImportJob.Status.FAILED
-    assert job.imported_rows == 0
-    assert not job.contacts.exists()
-    assert changed_rows(before) == ONE_FAILED_JOB
-    assert leftover_files(upload_dir) == []
-    assert job.file_path == ""
 
 
 # --- Refused at upload ------------------------------------------------------------------------------------------
