@@ -117,6 +117,7 @@ class CampaignAdmin(ModelAdmin):
         "skipped_missing_variables",
         "skipped_too_long",
         "skipped_not_mobile",
+        "skipped_not_allowed",
         "started_at",
         "completed_at",
         "created_at",

@@ -68,6 +68,7 @@ def breakdown(campaign: Campaign, stats: dict[str, Any]) -> SafeString:
             ("missing a variable", campaign.skipped_missing_variables),
             ("over the parts limit", campaign.skipped_too_long),
             ("not mobile (fixed line, toll-free, premium rate, ...)", campaign.skipped_not_mobile),
+            ("in a country, or on a kind of number, the owner may not send to", campaign.skipped_not_allowed),
         ]
         if n
     ]

@@ -19,11 +19,12 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from campaigns.services import campaign_compile, campaign_fail
-from imports.line_types import TEXTABLE
+from imports.line_types import TEXTABLE, LineType
 from imports.models import Contact, contact_values
 from inboxerr import shutdown
 from inboxerr.bulk import insert_ignoring_conflicts
 from inboxerr.exceptions import Conflict, InboxerrException
+from messaging.destinations import destinations_for
 from messaging.models import Message, OptOut, opted_out_for
 from messaging.tasks import kick_dispatcher
 from templates.limits import within_limit
@@ -46,6 +47,7 @@ class FanOutResult:
     skipped_missing_variables: int = 0
     skipped_too_long: int = 0
     skipped_not_mobile: int = 0
+    skipped_not_allowed: int = 0  # a country or a kind of number the owner may not send to
 
 
 def campaign_fan_out(
@@ -101,6 +103,7 @@ def _fan_out(campaign_id: int, on_batch: Callable[[FanOutResult], None] | None) 
         skipped_missing_variables=result.skipped_missing_variables,
         skipped_too_long=result.skipped_too_long,
         skipped_not_mobile=result.skipped_not_mobile,
+        skipped_not_allowed=result.skipped_not_allowed,
         fanout_completed_at=timezone.now(),
     )
     return result
@@ -136,6 +139,7 @@ def _messages_for(campaign: Campaign, compiled: CompiledTemplate, contacts: list
             opted_out_for(campaign.owner_id), phone__in=[phone for _, phone, *_ in contacts]
         ).values_list("phone", flat=True)
     )
+    destinations = destinations_for(campaign.owner_id)
     now = timezone.now()
     rows = []
     for contact_id, phone, name, variables, line_type in contacts:
@@ -147,6 +151,9 @@ def _messages_for(campaign: Campaign, compiled: CompiledTemplate, contacts: list
             continue
         if phone in opted_out:
             result.skipped_opted_out += 1
+            continue
+        if destinations.refusal(phone, line_type if line_type != LineType.UNKNOWN else ""):
+            result.skipped_not_allowed += 1
             continue
         try:
             content = compiled.render(contact_values(variables, phone=phone, name=name))

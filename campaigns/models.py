@@ -58,6 +58,8 @@ class Campaign(models.Model):
     skipped_too_long = models.PositiveIntegerField(default=0)
     # Recipients whose number is not on a mobile line, left out unless include_non_mobile.
     skipped_not_mobile = models.PositiveIntegerField(default=0)
+    # Recipients in a country, or on a kind of number (premium rate), its owner may not send to.
+    skipped_not_allowed = models.PositiveIntegerField(default=0)
     fanout_heartbeat_at = models.DateTimeField(null=True, blank=True)
     fanout_completed_at = models.DateTimeField(null=True, blank=True)
     scheduled_at = models.DateTimeField(null=True, blank=True)

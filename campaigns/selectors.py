@@ -60,6 +60,7 @@ def campaign_stats(*, campaign: Campaign) -> dict[str, Any]:
         "skipped_missing_variables": campaign.skipped_missing_variables,
         "skipped_too_long": campaign.skipped_too_long,
         "skipped_not_mobile": campaign.skipped_not_mobile,
+        "skipped_not_allowed": campaign.skipped_not_allowed,
         "fan_out_complete": campaign.fanout_completed_at is not None,
         "replies": replies,
         "unread_replies": unread_replies,

@@ -54,6 +54,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "skipped_missing_variables",
             "skipped_too_long",
             "skipped_not_mobile",
+            "skipped_not_allowed",
             "stats_url",
             "scheduled_at",
             "started_at",
@@ -144,6 +145,9 @@ class CampaignStatsSerializer(serializers.Serializer):
     skipped_not_mobile = serializers.IntegerField(
         help_text="Recipients whose number is not on a mobile line (fixed line, toll-free, premium rate, ...), "
         "skipped because include_non_mobile is off."
+    )
+    skipped_not_allowed = serializers.IntegerField(
+        help_text="Recipients in a country, or on a premium-rate or shared-cost number, the owner may not send to."
     )
     fan_out_complete = serializers.BooleanField()
     replies = serializers.IntegerField(help_text="Messages people sent back that answer this campaign's.")

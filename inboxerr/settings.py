@@ -277,6 +277,8 @@ SMS_GATEWAY_LOGIN = env.str("SMS_GATEWAY_LOGIN", default="")
 SMS_GATEWAY_PASSWORD = env.str("SMS_GATEWAY_PASSWORD", default="")
 # Key for the gateway's webhook signatures (X-Signature: HMAC-SHA256 of body + X-Timestamp).
 SMS_WEBHOOK_SIGNING_KEY = env.str("SMS_WEBHOOK_SIGNING_KEY", default="")
+# Countries (ISO 3166 codes) messages may go to; empty: all. A user's own allowlist narrows it (SendingLimits).
+SMS_ALLOWED_COUNTRIES = env.list("SMS_ALLOWED_COUNTRIES", default=[])
 # A reply is linked to the latest message its owner sent to that phone within this many days.
 REPLY_WINDOW_DAYS = env.int("REPLY_WINDOW_DAYS", default=7)
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")

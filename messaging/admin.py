@@ -1,3 +1,4 @@
+import phonenumbers
 from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
@@ -9,7 +10,16 @@ from inboxerr.admin import LargeTableAdminMixin, ModelAdmin, chosen_only_filter
 from inboxerr.exceptions import Conflict
 from messaging import services
 from messaging.errors import explain
-from messaging.models import EventSource, GatewayHealth, Message, MessageEvent, OptOut, TaskRecord
+from messaging.models import (
+    EventSource,
+    GatewayHealth,
+    InboxSettings,
+    Message,
+    MessageEvent,
+    OptOut,
+    SendingLimits,
+    TaskRecord,
+)
 
 
 class MessageEventInline(admin.TabularInline):
@@ -141,6 +151,53 @@ class OptOutForm(forms.ModelForm):
     class Meta:
         model = OptOut
         fields = ["owner", "phone"]
+
+
+class CountriesField(forms.CharField):
+    """ISO 3166 codes typed as `GB, IE`, kept as a list; an unknown code is the field's error."""
+
+    def prepare_value(self, value: object) -> object:
+        return ", ".join(value) if isinstance(value, list) else value
+
+    def clean(self, value: object) -> list[str]:
+        text = super().clean(value) or ""
+        codes = sorted({code.strip().upper() for code in text.replace(";", ",").split(",") if code.strip()})
+        unknown = [code for code in codes if code not in phonenumbers.SUPPORTED_REGIONS]
+        if unknown:
+            raise forms.ValidationError(f"Not ISO 3166 country codes that phone numbers use: {', '.join(unknown)}.")
+        return codes
+
+
+class SendingLimitsForm(forms.ModelForm):
+    allowed_countries = CountriesField(
+        required=False,
+        help_text="Comma-separated ISO 3166 codes (GB, IE). Empty: wherever the deployment allows "
+        "(SMS_ALLOWED_COUNTRIES, empty there too: everywhere).",
+    )
+
+    class Meta:
+        model = SendingLimits
+        fields = ["owner", "allowed_countries", "allow_premium_rate"]
+
+
+@admin.register(SendingLimits)
+class SendingLimitsAdmin(ModelAdmin):
+    form = SendingLimitsForm
+    list_display = ["owner", "countries", "allow_premium_rate", "updated_at"]
+    list_select_related = ["owner"]
+    autocomplete_fields = ["owner"]
+    search_fields = ["owner__username"]
+
+    @admin.display(description="Allowed countries")
+    def countries(self, limits: SendingLimits) -> str:
+        return ", ".join(limits.allowed_countries) or "wherever the deployment allows"
+
+
+@admin.register(InboxSettings)
+class InboxSettingsAdmin(ModelAdmin):
+    list_display = ["owner", "help_text", "updated_at"]
+    list_select_related = ["owner"]
+    autocomplete_fields = ["owner"]
 
 
 @admin.register(OptOut)

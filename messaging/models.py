@@ -339,6 +339,28 @@ class InboundMessage(models.Model):
         return f"{self.phone}: {self.text[:40]}"
 
 
+class SendingLimits(models.Model):
+    """What staff allow one user to send, on top of the deployment's rules (messaging.destinations)."""
+
+    owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sending_limits")
+    allowed_countries = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="ISO 3166 codes (GB, IE, ...) this user may send to, within SMS_ALLOWED_COUNTRIES. Empty: "
+        "wherever the deployment allows.",
+    )
+    allow_premium_rate = models.BooleanField(
+        default=False, help_text="May send to premium-rate and shared-cost numbers, which cost the sender more."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "sending limits"
+
+    def __str__(self) -> str:
+        return f"sending limits of {self.owner}"
+
+
 class InboxSettings(models.Model):
     """A user's answers to keywords: the text a HELP (or INFO) reply gets."""
 

@@ -19,6 +19,7 @@ from imports.phones import InvalidPhone, normalise_phone
 from inboxerr.bulk import insert_ignoring_conflicts
 from inboxerr.exceptions import Conflict, InboxerrException, Unprocessable
 from inboxerr.ids import uuid7
+from messaging.destinations import destinations_for
 from messaging.models import (
     EventKind,
     EventSource,
@@ -104,6 +105,7 @@ def messages_send(
             "phone", flat=True
         )
     )
+    destinations = destinations_for(owner_id)
     skipped: list[dict[str, Any]] = []
     rendered: list[tuple[Recipient, str, int]] = []
     missing: set[str] = set()
@@ -113,6 +115,12 @@ def messages_send(
             if single:
                 raise Unprocessable(f"{recipient.phone} has opted out of your messages.", code="opted_out")
             skipped.append({"index": index, "phone": recipient.phone, "reason": "opted_out"})
+            continue
+        refused = destinations.refusal(recipient.phone)
+        if refused:
+            if single:
+                raise Unprocessable(destinations.explain(recipient.phone, refused), code=refused)
+            skipped.append({"index": index, "phone": recipient.phone, "reason": refused})
             continue
         try:
             text = compiled.render({**recipient.variables, "phone": recipient.phone})

@@ -14,13 +14,14 @@ from imports.tests.test_import_line_types import MIXED as IMPORTS_MIXED
 from imports.upload import stage_local_file
 from messaging import dispatcher
 from messaging.backends.locmem import LocmemBackend
-from messaging.models import OptOut
+from messaging.models import OptOut, SendingLimits
 
 # The first five rows of imports' own line-type file: a mobile, a landline, a freephone, a premium-rate number
 # and a North American number phonenumbers can only call fixed-line-or-mobile (a mobile here).
 MIXED = "".join(IMPORTS_MIXED.splitlines(keepends=True)[:6])
 MOBILES = {"+447400123456", "+12012345678"}
 NOT_MOBILE = {"+442079460018", "+448001234567", "+449061234567"}
+PREMIUM_RATE = "+449061234567"
 
 
 @pytest.fixture(autouse=True)
@@ -79,7 +80,9 @@ def test_a_campaign_skips_the_numbers_that_are_not_mobile_and_counts_them(api, m
     assert api.get(f"/api/v1/campaigns/{campaign['id']}").json()["skipped_not_mobile"] == 3
 
 
-def test_with_include_non_mobile_it_sends_to_every_number(api, mixed_import, gateway):
+def test_with_include_non_mobile_it_sends_to_every_number_but_premium_rate_unless_allowed(
+    api, user, mixed_import, gateway
+):
     campaign = create(api, mixed_import, include_non_mobile=True)
     preview = api.get(f"/api/v1/campaigns/{campaign['id']}/preview").json()
 
@@ -87,9 +90,16 @@ def test_with_include_non_mobile_it_sends_to_every_number(api, mixed_import, gat
 
     assert campaign["include_non_mobile"] is True
     assert (preview["recipients"], preview["skipped_not_mobile"]) == (5, 0)
-    assert sent == MOBILES | NOT_MOBILE
+    assert sent == MOBILES | NOT_MOBILE - {PREMIUM_RATE}  # messaging.destinations: not without staff's leave
     stats = api.get(f"/api/v1/campaigns/{campaign['id']}/stats").json()
-    assert (stats["messages"], stats["skipped_not_mobile"]) == (5, 0)
+    assert (stats["messages"], stats["skipped_not_mobile"], stats["skipped_not_allowed"]) == (4, 0, 1)
+
+
+def test_a_user_staff_allow_premium_rate_numbers_sends_to_them_too(api, user, mixed_import, gateway):
+    SendingLimits.objects.create(owner=user, allow_premium_rate=True)
+    campaign = create(api, mixed_import, include_non_mobile=True)
+
+    assert start_and_send(api, campaign["id"]) == MOBILES | NOT_MOBILE
 
 
 @pytest.mark.parametrize("body", ["json", "multipart"])  # a form body's missing box is no "off" here
@@ -109,7 +119,7 @@ def test_contacts_imported_before_line_types_were_recorded_are_sent_to_as_before
     Contact.objects.filter(import_job=mixed_import).update(line_type="unknown")
     campaign = create(api, mixed_import)
 
-    assert start_and_send(api, campaign["id"]) == MOBILES | NOT_MOBILE
+    assert start_and_send(api, campaign["id"]) == MOBILES | NOT_MOBILE - {PREMIUM_RATE}
     assert Campaign.objects.get().skipped_not_mobile == 0
 
 

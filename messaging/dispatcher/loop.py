@@ -22,6 +22,7 @@ from inboxerr import shutdown
 from inboxerr.metrics import DISPATCH_LOOP
 from messaging.backends import get_backend
 from messaging.backends.base import BaseBackend, GatewayAuthError, GatewayState, GatewayStatus, SendError
+from messaging.destinations import COUNTRY_NOT_ALLOWED, country_of, destinations_of
 from messaging.dispatcher import gateway_health
 from messaging.dispatcher.claims import Claimed, claim_due, release, renew_leases, worker_name
 from messaging.dispatcher.outage import riding_out_db_outage
@@ -150,16 +151,26 @@ def _process(claimed: list[Claimed], run: _Run) -> bool:
 
 
 def _drop_opted_out(claimed: list[Claimed], worker: str) -> list[Claimed]:
-    """Cancel claimed messages whose number opted out since they were queued; return the rest."""
+    """Cancel claimed messages whose number opted out since they were queued, or that went to a country its
+    owner may no longer send to; return the rest."""
     rows = OptOut.objects.filter(
         Q(owner_id__in={c.owner_id for c in claimed}) | Q(owner__isnull=True), phone__in={c.phone for c in claimed}
     ).values_list("owner_id", "phone")
     opted_out = set(rows)
     everyone = {phone for owner_id, phone in opted_out if owner_id is None}  # texted STOP to the gateway
+    dropped = set()
     for claim in claimed:
         if (claim.owner_id, claim.phone) in opted_out or claim.phone in everyone:
             finish(claim, Status.CANCELLED, worker, error="opted_out", kind=EventKind.OPTED_OUT)
-    return [c for c in claimed if (c.owner_id, c.phone) not in opted_out]
+            dropped.add(claim.id)
+    # Countries only: the kind of number (premium rate) was checked when it was queued and stays what it was.
+    rules = destinations_of(c.owner_id for c in claimed)
+    for claim in claimed:
+        rule = rules[claim.owner_id]
+        if claim.id not in dropped and rule.countries is not None and country_of(claim.phone) not in rule.countries:
+            finish(claim, Status.CANCELLED, worker, error=COUNTRY_NOT_ALLOWED, kind=EventKind.CANCELLED)
+            dropped.add(claim.id)
+    return [c for c in claimed if c.id not in dropped]
 
 
 def _settle_doubtful(doubtful: list[Claimed], run: _Run) -> tuple[list[Claimed], bool]:
