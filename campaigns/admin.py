@@ -45,7 +45,8 @@ def _lifecycle_action(action: Action) -> Callable[..., None]:
     return act
 
 
-EDITABLE = ["name", "description", "message_content", "template", "import_job", "include_non_mobile", "scheduled_at"]
+EDITABLE = ["name", "description", "message_content", "template", "import_job", "include_non_mobile",
+            "add_opt_out_line", "scheduled_at"]  # fmt: skip
 
 
 class CampaignForm(forms.ModelForm):

@@ -26,6 +26,7 @@ from inboxerr.bulk import insert_ignoring_conflicts
 from inboxerr.exceptions import Conflict, InboxerrException
 from messaging.destinations import destinations_for
 from messaging.models import Message, OptOut, opted_out_for
+from messaging.opt_out_line import already_messaged, opt_out_line_of, with_opt_out_line
 from messaging.tasks import kick_dispatcher
 from templates.limits import within_limit
 from templates.renderer import CompiledTemplate, MissingVariables
@@ -140,6 +141,12 @@ def _messages_for(campaign: Campaign, compiled: CompiledTemplate, contacts: list
         ).values_list("phone", flat=True)
     )
     destinations = destinations_for(campaign.owner_id)
+    opt_out_line = opt_out_line_of(campaign.owner_id) if campaign.add_opt_out_line else ""
+    messaged_before = (
+        already_messaged(owner_id=campaign.owner_id, phones=(c[1] for c in contacts), campaign_id=campaign.pk)
+        if opt_out_line
+        else set()
+    )
     now = timezone.now()
     rows = []
     for contact_id, phone, name, variables, line_type in contacts:
@@ -160,6 +167,8 @@ def _messages_for(campaign: Campaign, compiled: CompiledTemplate, contacts: list
         except MissingVariables:
             result.skipped_missing_variables += 1
             continue
+        if opt_out_line and phone not in messaged_before:
+            content = with_opt_out_line(content, opt_out_line)
         parts = max(analyse(content).parts, 1)
         if not within_limit(parts):
             result.skipped_too_long += 1

@@ -50,6 +50,12 @@ class Campaign(models.Model):
         default=False,
         help_text="Also send to fixed-line, toll-free, premium-rate and other numbers that are not mobile.",
     )
+    add_opt_out_line = models.BooleanField(
+        "add an opt-out line",
+        default=False,
+        help_text="End the first message each recipient gets from its owner with the owner's opt-out line "
+        '("Reply STOP to opt out" unless set otherwise).',
+    )
     # Fan-out: one Message per contact, written by a worker in batches.
     recipients_count = models.PositiveIntegerField(default=0)
     skipped_opted_out = models.PositiveIntegerField(default=0)

@@ -14,6 +14,7 @@ from imports.line_types import TEXTABLE
 from imports.models import Contact, contact_values
 from messaging.inbox import replies_count
 from messaging.models import Message
+from messaging.opt_out_line import already_messaged, opt_out_line_of, with_opt_out_line
 from templates.renderer import MissingVariables
 from templates.segments import analyse
 
@@ -95,12 +96,17 @@ def campaign_preview(*, campaign: Campaign, limit: int) -> dict[str, Any]:
     contacts = sent_to.order_by("id")
     items: list[dict[str, Any]] = []
     sampled: list[int] = []  # the parts of each message that rendered
-    for contact in contacts[: max(1, min(limit, MAX_PREVIEW))]:
+    sample = list(contacts[: max(1, min(limit, MAX_PREVIEW))])
+    line = opt_out_line_of(campaign.owner_id) if campaign.add_opt_out_line else ""
+    messaged = already_messaged(owner_id=campaign.owner_id, phones=(c.phone for c in sample)) if line else set()
+    for contact in sample:
         try:
             text = compiled.render(contact_values(contact.variables, phone=contact.phone, name=contact.name))
         except MissingVariables as exc:
             items.append({"phone": contact.phone, "rendered": None, "missing": exc.names, "encoding": None, "parts": 0})
             continue
+        if line and contact.phone not in messaged:
+            text = with_opt_out_line(text, line)
         segments = analyse(text)
         sampled.append(segments.parts)
         items.append(

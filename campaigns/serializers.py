@@ -12,6 +12,10 @@ from imports.models import ImportJob
 from imports.serializers import ImportJobSerializer, ImportOptionsSerializer
 from templates.serializers import ContentOrTemplateSerializer
 
+ADD_OPT_OUT_LINE_HELP = (
+    'End the first message each recipient gets from you with your opt-out line ("Reply STOP to opt out" unless '
+    "set in /api/v1/inbox-settings); counted in the parts estimate and the preview."
+)
 INCLUDE_NON_MOBILE_HELP = (
     "Also send to numbers that are not mobile (fixed line, toll-free, premium rate, ...); off, they are skipped "
     "and counted in skipped_not_mobile."
@@ -48,6 +52,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "template_id",
             "import_id",
             "include_non_mobile",
+            "add_opt_out_line",
             "failure_reason",
             "recipients_count",
             "skipped_opted_out",
@@ -81,6 +86,7 @@ class CampaignWriteSerializer(ContentOrTemplateSerializer):
     import_id = serializers.IntegerField(required=False, allow_null=True, default=None)
     scheduled_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     include_non_mobile = serializers.BooleanField(required=False, default=False, help_text=INCLUDE_NON_MOBILE_HELP)
+    add_opt_out_line = serializers.BooleanField(required=False, default=False, help_text=ADD_OPT_OUT_LINE_HELP)
 
     def validate_import_id(self, value: int | None) -> ImportJob | None:
         if value is None:
@@ -108,6 +114,7 @@ class CampaignUpdateSerializer(CampaignWriteSerializer):
     import_id = serializers.IntegerField(required=False, allow_null=True)
     scheduled_at = serializers.DateTimeField(required=False, allow_null=True)
     include_non_mobile = UnchangedWhenLeftOut(required=False, help_text=INCLUDE_NON_MOBILE_HELP)
+    add_opt_out_line = UnchangedWhenLeftOut(required=False, help_text=ADD_OPT_OUT_LINE_HELP)
 
 
 class CampaignFromCSVSerializer(ImportOptionsSerializer, ContentOrTemplateSerializer):
@@ -120,6 +127,7 @@ class CampaignFromCSVSerializer(ImportOptionsSerializer, ContentOrTemplateSerial
     message_content = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
     scheduled_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     include_non_mobile = serializers.BooleanField(required=False, default=False, help_text=INCLUDE_NON_MOBILE_HELP)
+    add_opt_out_line = serializers.BooleanField(required=False, default=False, help_text=ADD_OPT_OUT_LINE_HELP)
 
 
 class CampaignFromCSVResultSerializer(serializers.Serializer):

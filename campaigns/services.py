@@ -110,6 +110,7 @@ def campaign_create(
     scheduled_at: datetime | None = None,
     start_when_imported: bool = False,
     include_non_mobile: bool = False,
+    add_opt_out_line: bool = False,
 ) -> Campaign:
     campaign = Campaign(
         owner_id=owner_id,
@@ -121,6 +122,7 @@ def campaign_create(
         scheduled_at=scheduled_at,
         start_when_imported=start_when_imported,
         include_non_mobile=include_non_mobile,
+        add_opt_out_line=add_opt_out_line,
     )
     check_references(owner_id=owner_id, template=template, import_job=import_job)
     compiled = campaign_compile(campaign)

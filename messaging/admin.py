@@ -195,7 +195,7 @@ class SendingLimitsAdmin(ModelAdmin):
 
 @admin.register(InboxSettings)
 class InboxSettingsAdmin(ModelAdmin):
-    list_display = ["owner", "help_text", "updated_at"]
+    list_display = ["owner", "help_text", "opt_out_line", "updated_at"]
     list_select_related = ["owner"]
     autocomplete_fields = ["owner"]
 

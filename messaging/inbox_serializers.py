@@ -101,5 +101,5 @@ class ConversationSerializer(serializers.Serializer):
 class InboxSettingsSerializer(serializers.ModelSerializer):
     class Meta:
         model = InboxSettings
-        fields = ["help_text", "updated_at"]
+        fields = ["help_text", "opt_out_line", "updated_at"]
         read_only_fields = ["updated_at"]

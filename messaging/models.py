@@ -362,13 +362,20 @@ class SendingLimits(models.Model):
 
 
 class InboxSettings(models.Model):
-    """A user's answers to keywords: the text a HELP (or INFO) reply gets."""
+    """A user's answers to keywords: the text a HELP (or INFO) reply gets, and the line that tells recipients
+    how to opt out."""
 
     owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox_settings")
     help_text = models.TextField(
         blank=True,
         default="",
         help_text="Sent to whoever texts HELP or INFO (at most once an hour per phone). Empty: no answer.",
+    )
+    opt_out_line = models.CharField(
+        max_length=160,
+        blank=True,
+        default="",
+        help_text="Ends the first message a recipient gets from a campaign that adds it. Empty: SMS_OPT_OUT_LINE.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
