@@ -281,6 +281,8 @@ SMS_WEBHOOK_SIGNING_KEY = env.str("SMS_WEBHOOK_SIGNING_KEY", default="")
 SMS_ALLOWED_COUNTRIES = env.list("SMS_ALLOWED_COUNTRIES", default=[])
 # Ends the first message a recipient gets from a user, for campaigns that add it, unless the user set their own.
 SMS_OPT_OUT_LINE = env.str("SMS_OPT_OUT_LINE", default="Reply STOP to opt out")
+# Final messages older than this many days keep their status and counts, but their text and variables are blanked.
+MESSAGE_RETENTION_DAYS = env.int("MESSAGE_RETENTION_DAYS", default=90)
 # A reply is linked to the latest message its owner sent to that phone within this many days.
 REPLY_WINDOW_DAYS = env.int("REPLY_WINDOW_DAYS", default=7)
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")

@@ -18,6 +18,7 @@ from inboxerr.metrics_view import MetricsView
 from messaging.api import AndroidWebhookView, MessageViewSet, OptOutViewSet, TaskViewSet, TwilioWebhookView
 from messaging.inbox_api import ConversationView, InboxSettingsView, InboxViewSet
 from messaging.outbound.api import WebhookEndpointViewSet
+from messaging.privacy_api import PrivacyEraseView, PrivacyExportView
 from templates.api import MessageTemplateViewSet
 
 admin.site.login_form = LockoutAdminAuthenticationForm
@@ -50,6 +51,8 @@ urlpatterns = [
     path("api/v1/auth/logout-all", LogoutAllView.as_view(), name="auth-logout-all"),
     path("api/v1/conversations/<str:phone>", ConversationView.as_view(), name="conversation"),
     path("api/v1/inbox-settings", InboxSettingsView.as_view(), name="inbox-settings"),
+    path("api/v1/privacy/erase", PrivacyEraseView.as_view(), name="privacy-erase"),
+    path("api/v1/privacy/export", PrivacyExportView.as_view(), name="privacy-export"),
     path("api/v1/webhooks/android", AndroidWebhookView.as_view(), name="webhook-android"),
     path("api/v1/webhooks/twilio", TwilioWebhookView.as_view(), name="webhook-twilio"),
     path("api/v1/", include(router.urls)),

@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_protect
 from imports.admin_phones import PhoneSearchMixin
 from inboxerr.admin import ModelAdmin, as_id, chosen_only_filter
 from inboxerr.exceptions import InboxerrException
-from messaging import inbox
+from messaging import inbox, privacy
 from messaging.models import InboundMessage, Keyword
 
 # The latest messages each way a conversation page shows.
@@ -64,7 +64,7 @@ class InboundMessageAdmin(PhoneSearchMixin, ModelAdmin):
     # Unread first, then the most recently read (inbound_inbox_idx: DESC puts NULLs first in PostgreSQL, so the
     # index serves this order). The admin takes expressions; the stubs say strings.
     ordering = [F("read_at").desc(nulls_first=True), "-id"]  # type: ignore[list-item]
-    actions = ["mark_read", "mark_unread", "archive", "unarchive"]
+    actions = ["mark_read", "mark_unread", "archive", "unarchive", "erase_numbers"]
     readonly_fields = [f.name for f in InboundMessage._meta.fields]
 
     def get_urls(self):
@@ -119,6 +119,13 @@ class InboundMessageAdmin(PhoneSearchMixin, ModelAdmin):
     @admin.action(description="Move back to the inbox")
     def unarchive(self, request: HttpRequest, queryset: QuerySet[InboundMessage]) -> None:
         self._marked(request, inbox.mark(queryset, archived=False), "moved back to the inbox")
+
+    @admin.action(description="Erase everything held about these numbers (every user's)")
+    def erase_numbers(self, request: HttpRequest, queryset: QuerySet[InboundMessage]) -> None:
+        phones = {phone for phone in queryset.values_list("phone", flat=True) if phone.startswith("+")}
+        erased = privacy.erase_numbers(phones)
+        said = ", ".join(f"{name.replace('_', ' ')} {count}" for name, count in erased.items())
+        self.message_user(request, f"Erased {len(phones)} number(s): {said}.", messages.SUCCESS)
 
     def _marked(self, request: HttpRequest, count: int, what: str) -> None:
         self.message_user(request, f"{count} message{'s' if count != 1 else ''} {what}.", messages.SUCCESS)

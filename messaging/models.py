@@ -386,6 +386,16 @@ class InboxSettings(models.Model):
         return f"inbox settings of {self.owner}"
 
 
+class RetentionProgress(models.Model):
+    """How far the retention task has come through the messages (their ids are time-ordered)."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    last_id = models.UUIDField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}: up to {self.last_id}"
+
+
 class RateLimitWindow(models.Model):
     """Units (messages or segments) a backend used in one window: the rate limit all workers share."""
 

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django_q.tasks import async_task
 
-from messaging import dispatcher
+from messaging import dispatcher, privacy
 from messaging.dispatcher.slots import dispatcher_slot, slots_enforced
 
 # At most one dispatch task is queued per this many seconds, however many messages are queued.
@@ -53,3 +53,8 @@ def _recruit_another_dispatcher() -> None:
     # Not debounced like kick_dispatcher: the debounce is what would keep a backlog to one dispatcher.
     # The chain ends at the first task that finds every slot taken.
     async_task(dispatch, group="dispatch")
+
+
+def retention() -> dict[str, Any]:
+    """Daily: blank the texts of final messages past MESSAGE_RETENTION_DAYS (messaging.privacy)."""
+    return {"blanked": privacy.blank_old_messages()}
