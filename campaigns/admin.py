@@ -13,19 +13,13 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from campaigns import admin_display, exports, selectors, services
+from campaigns.audit import campaign_act
 from campaigns.lifecycle import USER_ACTIONS, Action, available_actions, can, illegal
 from campaigns.models import Campaign
 from inboxerr.admin import ModelAdmin
 from inboxerr.exceptions import InboxerrException
 from templates.limits import check_literal_text
 
-# The lifecycle's user actions (campaigns.lifecycle), each with the service the API calls for it.
-SERVICES: dict[Action, Callable[..., Campaign]] = {
-    Action.START: services.campaign_start,
-    Action.PAUSE: services.campaign_pause,
-    Action.RESUME: services.campaign_resume,
-    Action.CANCEL: services.campaign_cancel,
-}
 PAST = {Action.START: "Started", Action.PAUSE: "Paused", Action.RESUME: "Resumed", Action.CANCEL: "Cancelled"}
 REFRESH_SECONDS = 5
 ACTIVE_OR_BEFORE = {Campaign.Status.DRAFT, Campaign.Status.SCHEDULED, Campaign.Status.RUNNING, Campaign.Status.PAUSED}
@@ -183,9 +177,10 @@ class CampaignAdmin(ModelAdmin):
         return super().has_change_permission(request)
 
     def run_action(self, request: HttpRequest, campaign: Campaign, action: Action) -> bool:
-        """The API's service for `action`, recorded in the campaign's History; a refusal is shown, not raised."""
+        """The API's service for `action`, recorded in the campaign's History and the audit log; a refusal is
+        shown, not raised."""
         try:
-            SERVICES[action](campaign=campaign)
+            campaign_act(campaign=campaign, action=action, request=request, via="admin")
         except InboxerrException as exc:
             self.message_user(request, f"{campaign}: {exc.message}", messages.ERROR)
             return False

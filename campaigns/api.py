@@ -8,6 +8,8 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from campaigns import selectors, services
+from campaigns.audit import campaign_act
+from campaigns.lifecycle import Action
 from campaigns.models import Campaign
 from campaigns.serializers import (
     CampaignFromCSVResultSerializer,
@@ -77,25 +79,29 @@ class CampaignViewSet(StreamingUploadMixin, OwnedQuerysetMixin, viewsets.ModelVi
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
         """DRAFT -> RUNNING (or SCHEDULED); the messages are created by a worker. Follow stats_url."""
-        campaign = services.campaign_start(campaign=self.get_object())
+        campaign = self.act(Action.START)
         body = self.get_serializer(campaign).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["stats_url"]})
 
     @extend_schema(request=None, responses={200: CampaignSerializer, **CONFLICT})
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
-        return Response(self.get_serializer(services.campaign_pause(campaign=self.get_object())).data)
+        return Response(self.get_serializer(self.act(Action.PAUSE)).data)
 
     @extend_schema(request=None, responses={200: CampaignSerializer, **CONFLICT})
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
-        return Response(self.get_serializer(services.campaign_resume(campaign=self.get_object())).data)
+        return Response(self.get_serializer(self.act(Action.RESUME)).data)
 
     @extend_schema(request=None, responses={200: CampaignSerializer, **CONFLICT})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Stop the campaign; every message still QUEUED becomes CANCELLED."""
-        return Response(self.get_serializer(services.campaign_cancel(campaign=self.get_object())).data)
+        return Response(self.get_serializer(self.act(Action.CANCEL)).data)
+
+    def act(self, action: Action) -> Campaign:
+        """The lifecycle's `action` on this campaign, written in the audit log."""
+        return campaign_act(campaign=self.get_object(), action=action, request=self.request, via="api")
 
     @extend_schema(responses=CampaignStatsSerializer)
     @action(detail=True, methods=["get"])

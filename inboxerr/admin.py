@@ -16,6 +16,8 @@ from django.urls import URLPattern, path
 from django.utils.functional import cached_property
 from knox.models import AuthToken
 
+from inboxerr.models import AuditEntry
+
 # Date parts a changelist may filter on (?created_at__year=2026); their values must be small whole numbers.
 DATE_PARTS = frozenset(
     {"year", "iso_year", "quarter", "month", "week", "week_day", "iso_week_day", "day", "hour", "minute", "second"}
@@ -209,4 +211,31 @@ class ApiTokenAdmin(ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# --- The audit log: written by inboxerr.audit.record only; nobody adds, edits or removes an entry here ---
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(LargeTableAdminMixin, ModelAdmin):
+    operations = True  # listed under Operations (inboxerr.admin_site)
+    list_display = ["at", "who", "action", "target", "address", "via"]
+    list_filter = ["action", "via", "at"]
+    search_fields = ["target", "actor_name"]
+    sortable_by = ["at"]  # the index's order; other columns would sort the whole log
+    fields = ["at", "actor", "actor_name", "action", "target", "detail", "address", "via"]
+    readonly_fields = ["at", "actor", "actor_name", "action", "target", "detail", "address", "via"]
+
+    @admin.display(description="Who")
+    def who(self, entry: AuditEntry) -> str:
+        return entry.actor_name or "system"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

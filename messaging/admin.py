@@ -1,11 +1,13 @@
 import phonenumbers
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from imports.admin_phones import PhoneField, PhoneSearchMixin
+from inboxerr import audit
 from inboxerr.admin import LargeTableAdminMixin, ModelAdmin, chosen_only_filter
 from inboxerr.exceptions import Conflict
 from messaging import services
@@ -191,6 +193,39 @@ class SendingLimitsAdmin(ModelAdmin):
     @admin.display(description="Allowed countries")
     def countries(self, limits: SendingLimits) -> str:
         return ", ".join(limits.allowed_countries) or "wherever the deployment allows"
+
+    # What the audit log keeps of a user's limits; a user without any has the fields' defaults.
+    audited = ("allowed_countries", "allow_premium_rate")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Limits stay with their user: moving them to another would change two users' limits under one name.
+        return ["owner"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        before = self.audited_values(SendingLimits.objects.filter(pk=obj.pk).first() if change else None)
+        super().save_model(request, obj, form, change)
+        self.record_change(request, obj, before, self.audited_values(obj))
+
+    def delete_model(self, request, obj):
+        before = self.audited_values(obj)
+        super().delete_model(request, obj)
+        self.record_change(request, obj, before, self.audited_values(None))
+
+    def delete_queryset(self, request, queryset):
+        # One by one, so each removal is in the audit log; all or none.
+        with transaction.atomic():
+            for limits in queryset.select_related("owner"):
+                self.delete_model(request, limits)
+
+    def audited_values(self, limits: SendingLimits | None) -> dict[str, object]:
+        limits = limits if limits is not None else SendingLimits()
+        return {name: getattr(limits, name) for name in self.audited}
+
+    def record_change(self, request, limits: SendingLimits, before: dict[str, object], after: dict[str, object]):
+        """One entry with every audited field as [before, after], when any of them changed."""
+        if before != after:
+            detail = {name: [before[name], after[name]] for name in self.audited}
+            audit.record(action="limits.change", target=str(limits), request=request, via="admin", detail=detail)
 
 
 @admin.register(InboxSettings)

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -18,6 +19,7 @@ from django.utils.html import format_html
 from django.views.decorators.csrf import csrf_protect
 
 from imports.admin_phones import PhoneSearchMixin
+from inboxerr import audit
 from inboxerr.admin import ModelAdmin, as_id, chosen_only_filter
 from inboxerr.exceptions import InboxerrException
 from messaging import inbox, privacy
@@ -122,9 +124,15 @@ class InboundMessageAdmin(PhoneSearchMixin, ModelAdmin):
 
     @admin.action(description="Erase everything held about these numbers (every user's)")
     def erase_numbers(self, request: HttpRequest, queryset: QuerySet[InboundMessage]) -> None:
-        phones = {phone for phone in queryset.values_list("phone", flat=True) if phone.startswith("+")}
-        erased = privacy.erase_numbers(phones)
-        said = ", ".join(f"{name.replace('_', ' ')} {count}" for name, count in erased.items())
+        phones = sorted({phone for phone in queryset.values_list("phone", flat=True) if phone.startswith("+")})
+        total: dict[str, int] = {}
+        for phone in phones:
+            with transaction.atomic():
+                erased = privacy.erase_number(phone=phone, owner_id=None)
+                audit.record(action="privacy.erase", target=phone, request=request, via="admin", detail=erased)
+            for name, count in erased.items():
+                total[name] = total.get(name, 0) + count
+        said = ", ".join(f"{name.replace('_', ' ')} {count}" for name, count in total.items())
         self.message_user(request, f"Erased {len(phones)} number(s): {said}.", messages.SUCCESS)
 
     def _marked(self, request: HttpRequest, count: int, what: str) -> None:

@@ -122,12 +122,3 @@ def blank_old_messages(*, now: datetime | None = None, seconds: float = RETENTIO
             progress.last_id = ids[-1]
             progress.save(update_fields=["last_id"])
     return blanked
-
-
-def erase_numbers(phones: set[str]) -> dict[str, int]:
-    """erase_number for each phone, every user's data (staff's admin action); the counts added up."""
-    total: dict[str, int] = {}
-    for phone in sorted(phones):
-        for name, count in erase_number(phone=phone, owner_id=None).items():
-            total[name] = total.get(name, 0) + count
-    return total

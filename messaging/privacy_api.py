@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -10,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from imports.phones import InvalidPhone, normalise_phone
+from inboxerr import audit
 from inboxerr.exceptions import InboxerrException
 from messaging import privacy
 
@@ -49,7 +51,9 @@ class PrivacyEraseView(APIView):
         data = PhoneSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         phone = data.validated_data["phone"]
-        erased = privacy.erase_number(phone=phone, owner_id=_scope(request))
+        with transaction.atomic():
+            erased = privacy.erase_number(phone=phone, owner_id=_scope(request))
+            audit.record(action="privacy.erase", target=phone, request=request, via="api", detail=erased)
         return Response({"phone": phone, "scope": "yours" if _scope(request) else "everyone's", **erased})
 
 
@@ -64,4 +68,8 @@ class PrivacyExportView(APIView):
         data = PhoneSerializer(data={"phone": request.query_params.get("phone", "")})
         if not data.is_valid():
             raise InboxerrException("Give the number as ?phone=.", code="invalid", details=data.errors)
-        return Response(privacy.export_number(phone=data.validated_data["phone"], owner_id=_scope(request)))
+        phone = data.validated_data["phone"]
+        exported = privacy.export_number(phone=phone, owner_id=_scope(request))
+        counts = {name: len(rows) for name, rows in exported.items() if isinstance(rows, list)}
+        audit.record(action="privacy.export", target=phone, request=request, via="api", detail=counts)
+        return Response(exported)

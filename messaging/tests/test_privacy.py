@@ -14,6 +14,7 @@ from campaigns.tests.factories import CampaignFactory
 from imports.models import Contact
 from imports.tests.factories import ContactFactory
 from inboxerr.ids import uuid7
+from inboxerr.models import AuditEntry
 from messaging.models import InboundMessage, Message, MessageEvent, OptOut
 from messaging.privacy import blank_old_messages, erased_phone, uuid7_floor
 from messaging.tests.factories import MessageEventFactory, MessageFactory
@@ -59,6 +60,9 @@ def test_an_erasure_deletes_the_contacts_anonymises_the_messages_and_keeps_the_o
     # Another user's message to the number, and the user's to another number, are left alone.
     assert Message.objects.get(pk=held["theirs"].pk).content == "Someone else's"
     assert Message.objects.get(pk=held["untouched"].pk).content == "Hi Bob"
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.target, entry.actor, entry.via) == ("privacy.erase", PHONE, user, "api")
+    assert entry.detail["contacts_deleted"] == 1
 
 
 def test_the_command_erases_every_users_data_unless_told_an_owner(held):
@@ -66,6 +70,7 @@ def test_the_command_erases_every_users_data_unless_told_an_owner(held):
 
     assert not Message.objects.filter(phone=PHONE).exists()
     assert Message.objects.get(pk=held["theirs"].pk).content == ""
+    assert AuditEntry.objects.get().via == "command"
 
 
 def test_an_export_hands_over_everything_held_about_the_number(api, held):
@@ -77,6 +82,7 @@ def test_an_export_hands_over_everything_held_about_the_number(api, held):
     assert [m["content"] for m in body["messages"]] == ["Hi Ann, A-1"]  # not another user's
     assert [m["text"] for m in body["inbound_messages"]] == ["Thanks, Ann here"]
     assert [o["source"] for o in body["opt_outs"]] == ["api"]
+    assert AuditEntry.objects.get().action == "privacy.export"
 
 
 def test_a_bad_number_is_a_400_naming_the_field(api):
@@ -97,6 +103,7 @@ def test_staff_erase_numbers_from_the_inbox(staff_client, user, held):
 
     assert not Message.objects.filter(phone=PHONE).exists()
     assert Message.objects.filter(phone=OTHER).exists()
+    assert list(AuditEntry.objects.values_list("action", "target", "via")) == [("privacy.erase", PHONE, "admin")]
 
 
 def test_retention_blanks_old_final_messages_in_batches_and_goes_on_from_where_it_stopped(settings, user, monkeypatch):

@@ -188,6 +188,9 @@ def test_straight_at_gunicorn_the_same_clients_starve_it(gunicorn, user):
 
     seen = asyncio.run(under_attack(gunicorn, False, token))
 
-    starved = [(status, seconds) for status, seconds in seen["health"] if status != 200 or seconds > 1]
-    assert starved, seen["health"]
-    print(f"bare gunicorn: {len(starved)} of {len(seen['health'])} /healthz probes failed or took over 1 s")
+    # Which probe meets the stalled threads first varies with timing (a run saw /healthz answer twice while
+    # the API waited): what is shown is that requests go unserved, whichever they are.
+    probes = seen["health"] + seen["api"]
+    starved = [(status, seconds) for status, seconds in probes if status != 200 or seconds > 1]
+    assert starved, seen
+    print(f"bare gunicorn: {len(starved)} of {len(probes)} probes failed or took over 1 s")

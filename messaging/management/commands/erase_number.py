@@ -5,8 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from imports.phones import InvalidPhone, normalise_phone
+from inboxerr import audit
 from messaging import privacy
 
 
@@ -28,5 +30,7 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"No user {owner!r}.")
             owner_id = user.pk
-        erased = privacy.erase_number(phone=number, owner_id=owner_id)
+        with transaction.atomic():
+            erased = privacy.erase_number(phone=number, owner_id=owner_id)
+            audit.record(action="privacy.erase", target=number, via="command", detail=erased)
         self.stdout.write(f"{number} ({owner or 'every user'}): " + ", ".join(f"{k} {v}" for k, v in erased.items()))
