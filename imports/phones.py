@@ -59,6 +59,15 @@ def normalise_phone(raw: str, region: str) -> str:
     return read_phone(raw, region).e164
 
 
+def phone_or_as_typed(raw: str, region: str) -> str:
+    """E.164 when the text reads as a number, else the text as typed (stripped): a lookup by phone in any
+    format, or by what a gateway gave as the sender (a short code, a name such as AMAZON)."""
+    try:
+        return normalise_phone(raw, region)
+    except InvalidPhone:
+        return raw.strip()
+
+
 def line_type_of(e164: str) -> str:
     """The line type of a number already stored in E.164; `unknown` for one phonenumbers finds invalid."""
     try:

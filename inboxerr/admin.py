@@ -214,11 +214,25 @@ class ApiTokenAdmin(ModelAdmin):
         return False
 
 
+class HistoryAdminMixin:
+    """Read-only: what happened (messages, their events, delivery and audit logs) is neither written nor edited
+    nor removed here. Staff still act on it through actions that call the services (cancel a queued message)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 # --- The audit log: written by inboxerr.audit.record only; nobody adds, edits or removes an entry here ---
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(LargeTableAdminMixin, ModelAdmin):
+class AuditEntryAdmin(HistoryAdminMixin, LargeTableAdminMixin, ModelAdmin):
     operations = True  # listed under Operations (inboxerr.admin_site)
     list_display = ["at", "who", "action", "target", "address", "via"]
     list_filter = ["action", "via", "at"]
@@ -230,12 +244,3 @@ class AuditEntryAdmin(LargeTableAdminMixin, ModelAdmin):
     @admin.display(description="Who")
     def who(self, entry: AuditEntry) -> str:
         return entry.actor_name or "system"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -8,7 +8,7 @@ from django.utils.text import Truncator
 
 from imports.admin_phones import PhoneField, PhoneSearchMixin
 from inboxerr import audit
-from inboxerr.admin import LargeTableAdminMixin, ModelAdmin, chosen_only_filter
+from inboxerr.admin import HistoryAdminMixin, LargeTableAdminMixin, ModelAdmin, chosen_only_filter
 from inboxerr.exceptions import Conflict
 from messaging import services
 from messaging.errors import explain
@@ -32,20 +32,6 @@ class MessageEventInline(admin.TabularInline):
     readonly_fields = ["created_at", "source", "kind", "status", "detail", "external_id"]
 
     def has_add_permission(self, request, obj=None):
-        return False
-
-
-class HistoryAdminMixin:
-    """Read-only: what happened is neither written nor edited nor removed here. Staff still cancel a queued
-    message, through its action (the service the API calls)."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
 

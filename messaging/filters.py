@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import contextlib
-
 import django_filters
 from django import forms
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from imports.phones import InvalidPhone, normalise_phone
+from imports.phones import phone_or_as_typed
 from messaging.models import Message
 
 
@@ -32,6 +30,4 @@ class MessageFilter(django_filters.FilterSet):
 
     def filter_phone(self, queryset, name, value):
         """Any way of writing the number finds it: the filter normalises to E.164 as sends do."""
-        with contextlib.suppress(InvalidPhone):
-            value = normalise_phone(value, settings.PHONE_DEFAULT_REGION)
-        return queryset.filter(phone=value)
+        return queryset.filter(phone=phone_or_as_typed(value, settings.PHONE_DEFAULT_REGION))

@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from imports.phones import InvalidPhone, normalise_phone
+from imports.phones import phone_or_as_typed
 from inboxerr.exceptions import Unprocessable
 from messaging import outbound, services
 from messaging.backends.base import WebhookEvent
@@ -207,17 +207,10 @@ def conversation(*, phone: str, owner_id: int | None, limit: int) -> list[Thread
 
 
 def phone_in_any_format(raw: str) -> str:
-    """A phone as staff or a program typed it, as inbound messages store it: E.164 when it reads as a number,
-    else as typed (a sender may be a name: AMAZON)."""
-    try:
-        return normalise_phone(raw, settings.PHONE_DEFAULT_REGION)
-    except InvalidPhone:
-        return raw.strip()
+    """A phone as staff or a program typed it, as inbound messages store it."""
+    return phone_or_as_typed(raw, settings.PHONE_DEFAULT_REGION)
 
 
 def _phone(raw: str) -> str:
-    """E.164 when the sender's number reads as one; else as the gateway gave it (a short code, a name)."""
-    try:
-        return normalise_phone(raw, settings.PHONE_DEFAULT_REGION)
-    except InvalidPhone:
-        return raw.strip() or "unknown"
+    """The sender as stored: E.164 when its number reads as one; else as the gateway gave it."""
+    return phone_in_any_format(raw) or "unknown"

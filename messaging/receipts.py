@@ -171,9 +171,10 @@ def _advance(message: Message, target: MessageStatus, event: WebhookEvent, recor
 def _parts_delivered(message: Message) -> tuple[int, int]:
     """(parts delivered so far, parts it was sent in): the gateway reports each part of a long message
     apart, under one message id; its `sent` event says how many parts it made, else ours is the count."""
-    events = MessageEvent.objects.filter(message=message)
-    delivered = events.filter(kind=EventKind.DELIVERED).count()
-    sent = events.filter(kind=EventKind.SENT).values_list("payload", flat=True).first() or {}
-    said = (sent.get("payload") or {}).get("partsCount") if isinstance(sent, dict) else None
-    parts = said if isinstance(said, int) and 0 < said < 256 else message.parts_count
+    # One read of its delivered and sent events: the receipt path runs once per part of every message.
+    events = MessageEvent.objects.filter(message=message, kind__in=(EventKind.DELIVERED, EventKind.SENT))
+    kinds_and_parts = list(events.order_by("id").values_list("kind", "payload__payload__partsCount"))
+    delivered = sum(1 for kind, _ in kinds_and_parts if kind == EventKind.DELIVERED)
+    said = next((parts for kind, parts in kinds_and_parts if kind == EventKind.SENT), None)
+    parts = said if isinstance(said, int) and not isinstance(said, bool) and 0 < said < 256 else message.parts_count
     return delivered, parts

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from imports.phones import InvalidPhone, normalise_phone
+from imports.phones import InvalidPhone, read_phone
 from inboxerr.bulk import insert_ignoring_conflicts
 from inboxerr.exceptions import Conflict, InboxerrException, Unprocessable
 from inboxerr.ids import uuid7
@@ -53,6 +53,7 @@ class MessagesTooLong(InboxerrException):
 class Recipient:
     phone: str
     variables: dict[str, str] = field(default_factory=dict)
+    line_type: str = ""  # read with the phone by normalise_recipients: no second parse to check where it goes
 
 
 @dataclass
@@ -71,7 +72,8 @@ def normalise_recipients(recipients: list[Recipient], region: str | None = None)
     normalised, invalid = [], []
     for index, recipient in enumerate(recipients):
         try:
-            normalised.append(Recipient(normalise_phone(recipient.phone, region), recipient.variables))
+            phone = read_phone(recipient.phone, region)
+            normalised.append(Recipient(phone.e164, recipient.variables, phone.line_type))
         except InvalidPhone as exc:
             invalid.append({"index": index, "phone": recipient.phone, "message": str(exc)})
     if invalid:
@@ -116,7 +118,7 @@ def messages_send(
                 raise Unprocessable(f"{recipient.phone} has opted out of your messages.", code="opted_out")
             skipped.append({"index": index, "phone": recipient.phone, "reason": "opted_out"})
             continue
-        refused = destinations.refusal(recipient.phone)
+        refused = destinations.refusal(recipient.phone, recipient.line_type)
         if refused:
             if single:
                 raise Unprocessable(destinations.explain(recipient.phone, refused), code=refused)

@@ -14,7 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
-from inboxerr.admin import LargeTableAdminMixin, ModelAdmin, chosen_only_filter
+from inboxerr.admin import HistoryAdminMixin, LargeTableAdminMixin, ModelAdmin, chosen_only_filter
 from inboxerr.exceptions import InboxerrException
 from messaging.models import WebhookDelivery, WebhookEndpoint
 from messaging.outbound import services
@@ -164,7 +164,7 @@ class WebhookEndpointAdmin(ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(LargeTableAdminMixin, ModelAdmin):
+class WebhookDeliveryAdmin(HistoryAdminMixin, LargeTableAdminMixin, ModelAdmin):
     """The delivery log: read-only, narrowed to one endpoint from its page."""
 
     list_display = [
@@ -192,12 +192,3 @@ class WebhookDeliveryAdmin(LargeTableAdminMixin, ModelAdmin):
     def error(self, delivery: WebhookDelivery) -> str:
         words = delivery.last_error
         return format_html('<span title="{}">{}</span>', words, Truncator(words).chars(40)) if words else "-"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -12,7 +12,6 @@ from campaigns.tests.factories import CampaignFactory
 from imports.models import ImportJob
 from imports.tests.factories import ContactFactory, ImportJobFactory
 from messaging import dispatcher
-from messaging.backends.locmem import LocmemBackend
 from messaging.destinations import COUNTRY_NOT_ALLOWED, PREMIUM_RATE_NOT_ALLOWED, country_of, destinations_for
 from messaging.models import Message, OptOut, SendingLimits
 from messaging.tests.factories import MessageFactory
@@ -116,32 +115,24 @@ def test_staff_set_a_users_allowlist_in_the_admin_as_typed(staff_client, user):
     assert "Not ISO 3166 country codes that phone numbers use: XX." in refused.content.decode()
 
 
-@pytest.fixture
-def gateway(settings):
-    settings.SMS_BACKEND = "locmem"
-    LocmemBackend.reset()
-    yield LocmemBackend
-    LocmemBackend.reset()
-
-
-def test_a_queued_message_to_a_country_closed_since_is_cancelled_when_claimed(user, settings, gateway):
+def test_a_queued_message_to_a_country_closed_since_is_cancelled_when_claimed(user, settings, locmem_gateway):
     MessageFactory(owner=user, phone=UK, status="QUEUED")
     us = MessageFactory(owner=user, phone=US, status="QUEUED")
     settings.SMS_ALLOWED_COUNTRIES = ["GB"]
 
     dispatcher.dispatch(worker="test-worker", seconds=30)
 
-    assert [m.phone for m in gateway.outbox] == [UK]
+    assert [m.phone for m in locmem_gateway.outbox] == [UK]
     us.refresh_from_db()
     assert (us.status, us.error) == ("CANCELLED", "country_not_allowed")
 
 
-def test_a_queued_message_to_a_number_that_texted_stop_is_cancelled_when_claimed_and_never_sent(user, gateway):
+def test_a_queued_message_to_a_number_that_texted_stop_is_cancelled_when_claimed_and_never_sent(user, locmem_gateway):
     queued = MessageFactory(owner=user, phone=UK, status="QUEUED")
     OptOut.objects.create(owner=None, phone=UK, source="android", keyword="STOP")
 
     dispatcher.dispatch(worker="test-worker", seconds=30)
 
-    assert gateway.outbox == []
+    assert locmem_gateway.outbox == []
     queued.refresh_from_db()
     assert (queued.status, queued.error) == ("CANCELLED", "opted_out")
