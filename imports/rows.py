@@ -5,21 +5,23 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from imports.headers import is_mobile_label
 from imports.layout import Layout, PhoneSource
 from imports.line_types import LineType
-from imports.phones import InvalidPhone, Phone, read_phone
+from imports.phones import InvalidPhone, Phone, reader
 
 MAX_NAME_CHARS = 255
 MAX_VALUE_CHARS = 1000
 # What joins several numbers in one cell: Google Contacts' " ::: ", a semicolon, " or ".
 SEVERAL_NUMBERS = re.compile(r"\s*(?::::|;|\s+or\s+)\s*", re.IGNORECASE)
+# A cell that may hold more than one number (numbers_in); most hold one, and skip it.
+MAYBE_SEVERAL = re.compile(r"[;:/]|\sor\s", re.IGNORECASE)
 MOBILE = LineType.MOBILE.value
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedContact:
+class ParsedContact(NamedTuple):  # a tuple: made a million times an import, it must cost little
     row_number: int
     phone: str
     name: str
@@ -55,49 +57,65 @@ class RowConverter:
     def __init__(self, layout: Layout, region: str):
         self.layout = layout
         self.region = region
+        self.read = reader().read  # PHONE_PARSER's, chosen once
         self.sources = layout.phone_sources
         self.tried = ", ".join(layout.phone_columns)
         self.column_of = {source.index: layout.column_name(source.index) for source in layout.phone_sources}
         self.checked = {i for source in layout.phone_sources for i in (source.index, source.label_index)
                         if i is not None} | set(layout.name_indexes) | {i for i, _ in layout.variables}  # fmt: skip
+        # Every cell read lies below this: a shorter (ragged) row is padded with empty cells up to it.
+        self.width = max(self.checked) + 1
+        # The usual file: one phone column, read without looking for several numbers or labels.
+        only = self.sources[0] if len(self.sources) == 1 and self.sources[0].label_index is None else None
+        self.only = only
+        self.only_column = self.column_of[only.index] if only else ""
+        self.name_indexes = layout.name_indexes
+        self.variable_indexes = [index for index, _ in layout.variables]
+        self.variable_keys = [key for _, key in layout.variables]
 
     def convert(self, row_number: int, cells: list[str]) -> ParsedContact | RowError:
-        layout = self.layout
-        width = len(cells)
-
-        def cell(index: int) -> str:
-            return cells[index] if index < width else ""  # a short (ragged) row reads as empty cells
-
         inexact = getattr(cells, "inexact", ())  # a workbook's numbers Excel could not keep exactly
         for index in inexact:
             if index in self.checked:
-                return RowError(row_number, layout.column_name(index), _inexact_message(cells[index]))
+                return RowError(row_number, self.layout.column_name(index), _inexact_message(cells[index]))
+        if len(cells) < self.width:
+            cells = cells + [""] * (self.width - len(cells))  # a short (ragged) row reads as empty cells
 
-        found = self._phone(cell)
-        if isinstance(found, str):
-            return RowError(row_number, self._error_column(cell), found)
-        phone, source = found
+        only = self.only
+        if only is not None and not MAYBE_SEVERAL.search(text := cells[only.index]):
+            try:
+                phone = self.read(text, self.region)
+            except InvalidPhone as exc:
+                return RowError(row_number, self.only_column, str(exc))
+            column = self.only_column
+        else:
+            found = self._phone(cells.__getitem__)
+            if isinstance(found, str):
+                return RowError(row_number, self._error_column(cells.__getitem__), found)
+            phone, source = found
+            column = self.column_of[source.index]
 
-        name = " ".join(part for i in layout.name_indexes if (part := cell(i).strip()))
+        if len(self.name_indexes) == 1:
+            name = cells[self.name_indexes[0]].strip()
+        else:
+            name = " ".join(part for i in self.name_indexes if (part := cells[i].strip()))
         if len(name) > MAX_NAME_CHARS:
-            column = layout.column_name(layout.name_indexes[0])
+            column = self.layout.column_name(self.name_indexes[0])
             return RowError(row_number, column, f"The name is longer than {MAX_NAME_CHARS} characters.")
 
-        variables = {}
-        for index, key in layout.variables:
-            value = cell(index)
+        values = [cells[i] for i in self.variable_indexes]
+        for index, value in zip(self.variable_indexes, values, strict=True):
             if len(value) > MAX_VALUE_CHARS:
-                column = layout.column_name(index)
+                column = self.layout.column_name(index)
                 return RowError(row_number, column, f"The value is longer than {MAX_VALUE_CHARS} characters.")
-            variables[key] = value
-        return ParsedContact(row_number, phone.e164, name, variables, phone.line_type, self.column_of[source.index])
+        variables = dict(zip(self.variable_keys, values, strict=True))
+        return ParsedContact(row_number, phone.e164, name, variables, phone.line_type, column)
 
     def _phone(self, cell) -> tuple[Phone, PhoneSource] | str:
         """The first valid mobile number among the phone columns (those named or labelled mobile first), else
         the first valid number; or, when there is none, why, for a person."""
-        if len(self.sources) == 1 and self.sources[0].label_index is None:
-            source = self.sources[0]
-            candidates = [(source, cell(source.index))]  # the usual file: one phone column
+        if self.only is not None:
+            candidates = [(self.only, cell(self.only.index))]
         else:
             hinted: list[tuple[PhoneSource, str]] = []
             others: list[tuple[PhoneSource, str]] = []
@@ -115,7 +133,7 @@ class RowConverter:
         for source, text in candidates:
             for number in numbers_in(text) if text.strip() else (text,):
                 try:
-                    phone = read_phone(number, self.region)
+                    phone = self.read(number, self.region)
                 except InvalidPhone as exc:
                     first_problem = first_problem or str(exc)
                     continue

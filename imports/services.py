@@ -15,22 +15,22 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from imports import tasks
+from imports.ahead import run_ahead
 from imports.errors import ImportFileError
 from imports.layout import ContactFile, Layout, Record, iter_records, layout_of
 from imports.models import ImportJob, ImportPreview
 from imports.rows import ParsedContact, RowConverter, RowError
 from imports.signals import import_finished
 from imports.upload import UPLOAD_PREFIX, StreamedUpload, upload_dir
-from imports.writers import delete_contacts, insert_contacts, insert_contacts_finding_repeats
+from imports.writers import CopyRows, copy_contacts, delete_contacts, insert_contacts, insert_contacts_finding_repeats
 from inboxerr import shutdown
 from inboxerr.exceptions import Conflict, TooManyRequests
 from inboxerr.metrics import IMPORT_ROWS
-from inboxerr.parallel import ordered_map
 
 log = logging.getLogger(__name__)
 
@@ -208,9 +208,11 @@ class ParsedBatch:
     """One batch of records, parsed: what goes to the database and what was wrong."""
 
     rows: int
-    contacts: list[ParsedContact]
+    contacts: list[ParsedContact]  # for the database when it is not PostgreSQL
     errors: list[RowError]
     bytes_read: int
+    lines: bytes = b""  # on PostgreSQL: the contacts as COPY lines (CopyRows)
+    staged: int = 0  # how many contacts `lines` holds
 
 
 def _parse_into_contacts(job: ImportJob, on_batch: Callable[[Progress], None] | None) -> None:
@@ -230,7 +232,7 @@ def _parse_into_contacts(job: ImportJob, on_batch: Callable[[Progress], None] | 
             # still guards a workbook that says nothing, or too few.
             raise _too_many_rows()
         progress = Progress()
-        for batch in _parse_batches(file, layout, job.default_region):
+        for batch in _parse_batches(file, layout, job):
             _import_batch(job, batch, progress)
             if on_batch:
                 on_batch(progress)
@@ -248,22 +250,25 @@ def _parse_into_contacts(job: ImportJob, on_batch: Callable[[Progress], None] | 
         raise _Cancelled
 
 
-def _parse_batches(file: ContactFile, layout: Layout, region: str) -> Iterator[ParsedBatch]:
+def _parse_batches(file: ContactFile, layout: Layout, job: ImportJob) -> Iterator[ParsedBatch]:
     """The file's records in parsed batches, in file order; stops with an error past IMPORT_MAX_ROWS.
 
-    Reading the file stays here; turning records into contacts (mostly phone-number
-    parsing) runs in worker processes, a few batches ahead, while this process writes
-    the previous batches to the database.
+    Reading the file and turning records into contacts (phone numbers, COPY lines) run in a process of
+    their own (IMPORT_PARSE_PROCESSES > 0), a few batches ahead, while this one writes the batches before
+    to the database: on PostgreSQL this process only hands each batch's lines to COPY.
     """
-    with file.table() as table:
-        record_batches = _limited(_batched(iter_records(table.rows, layout), BATCH_SIZE), table.raw)
-        yield from ordered_map(
-            _convert_batch,
-            record_batches,
-            processes=settings.IMPORT_PARSE_PROCESSES,
-            initializer=_init_converter,
-            initargs=(layout, region),
-        )
+    converter = RowConverter(layout, job.default_region)
+    lines = CopyRows(owner_id=job.owner_id, job_id=job.pk, layout=layout) if connection.vendor == "postgresql" else None
+
+    def produce() -> Iterator[ParsedBatch]:
+        with file.table() as table:
+            for records, bytes_read in _limited(_batched(iter_records(table.rows, layout), BATCH_SIZE), table.raw):
+                yield _convert_batch(converter, lines, records, bytes_read)
+
+    if settings.IMPORT_PARSE_PROCESSES > 0:
+        yield from run_ahead(produce)
+    else:
+        yield from produce()
 
 
 def _limited(batches: Iterator[list[Record]], raw: IO[bytes]) -> Iterator[tuple[list[Record], int]]:
@@ -281,33 +286,35 @@ def _too_many_rows() -> ImportFileError:
     )
 
 
-_converter: RowConverter | None = None
-
-
-def _init_converter(layout: Layout, region: str) -> None:
-    global _converter
-    _converter = RowConverter(layout, region)
-
-
-def _convert_batch(item: tuple[list[Record], int]) -> ParsedBatch:
-    records, bytes_read = item
-    assert _converter is not None, "the process was started with _init_converter"
+def _convert_batch(
+    converter: RowConverter, lines: CopyRows | None, records: list[Record], bytes_read: int
+) -> ParsedBatch:
     contacts: list[ParsedContact] = []
     errors: list[RowError] = []
+    convert = converter.convert
     for row_number, cells in records:
-        result = _converter.convert(row_number, cells)
+        result = convert(row_number, cells)
         if isinstance(result, RowError):
             errors.append(result)
         else:
             contacts.append(result)
-    return ParsedBatch(rows=len(records), contacts=contacts, errors=errors, bytes_read=bytes_read)
+    batch = ParsedBatch(rows=len(records), contacts=contacts, errors=errors, bytes_read=bytes_read)
+    if lines is not None:
+        line = lines.line
+        batch.lines, batch.staged, batch.contacts = "".join([line(c) for c in contacts]).encode(), len(contacts), []
+    return batch
 
 
 def _import_batch(job: ImportJob, batch: ParsedBatch, progress: Progress) -> None:
     """Insert one batch and its counters in one transaction; a cancel since the last batch rolls it back."""
     with transaction.atomic():
         room_for_repeats = MAX_KEPT_DUPLICATES - len(progress.duplicates)
-        if room_for_repeats > 0:  # until the list is full, the insert also says which rows were repeats
+        staged = batch.staged or len(batch.contacts)
+        if batch.lines:
+            line_types, repeats = copy_contacts(
+                job_id=job.pk, lines=batch.lines, count=batch.staged, repeats_wanted=room_for_repeats
+            )
+        elif room_for_repeats > 0:  # until the list is full, the insert also says which rows were repeats
             line_types, repeats = insert_contacts_finding_repeats(
                 job_id=job.pk, owner_id=job.owner_id, contacts=batch.contacts
             )
@@ -317,7 +324,7 @@ def _import_batch(job: ImportJob, batch: ParsedBatch, progress: Progress) -> Non
         progress.line_types.update(line_types)
         progress.total += batch.rows
         progress.imported += inserted
-        progress.duplicate += len(batch.contacts) - inserted
+        progress.duplicate += staged - inserted
         progress.invalid += len(batch.errors)
         progress.bytes_read = batch.bytes_read
         counters = {
@@ -339,7 +346,7 @@ def _import_batch(job: ImportJob, batch: ParsedBatch, progress: Progress) -> Non
             raise _Cancelled
     IMPORT_ROWS.labels("imported").inc(inserted)
     IMPORT_ROWS.labels("invalid").inc(len(batch.errors))
-    IMPORT_ROWS.labels("duplicate").inc(len(batch.contacts) - inserted)
+    IMPORT_ROWS.labels("duplicate").inc(staged - inserted)
 
 
 def _batched(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
