@@ -325,6 +325,7 @@ def _listing(header: list[str]) -> str:
 
 def iter_records(rows: Iterable[list[str]], layout: Layout) -> Iterator[Record]:
     """(row number, cells) for each data row after the header; blank rows are skipped."""
+    header_row = layout.header_row
     for row_number, cells in enumerate(rows, start=1):
-        if row_number > layout.header_row and any(cells):
+        if row_number > header_row and any(cells):
             yield row_number, cells

@@ -16,8 +16,6 @@ MAX_NAME_CHARS = 255
 MAX_VALUE_CHARS = 1000
 # What joins several numbers in one cell: Google Contacts' " ::: ", a semicolon, " or ".
 SEVERAL_NUMBERS = re.compile(r"\s*(?::::|;|\s+or\s+)\s*", re.IGNORECASE)
-# A cell that may hold more than one number (numbers_in); most hold one, and skip it.
-MAYBE_SEVERAL = re.compile(r"[;:/]|\sor\s", re.IGNORECASE)
 MOBILE = LineType.MOBILE.value
 
 
@@ -74,6 +72,16 @@ class RowConverter:
         self.variable_keys = [key for _, key in layout.variables]
 
     def convert(self, row_number: int, cells: list[str]) -> ParsedContact | RowError:
+        read = self.read_row(row_number, cells)
+        if isinstance(read, RowError):
+            return read
+        phone, name, values, column = read
+        variables = dict(zip(self.variable_keys, values, strict=True))
+        return ParsedContact(row_number, phone.e164, name, variables, phone.line_type, column)
+
+    def read_row(self, row_number: int, cells: list[str]) -> tuple[Phone, str, list[str], str] | RowError:
+        """What convert makes a contact of: the phone, the name, the variables' values in layout order and the
+        column the phone came from; without building the contact, for a caller that writes the values out."""
         inexact = getattr(cells, "inexact", ())  # a workbook's numbers Excel could not keep exactly
         for index in inexact:
             if index in self.checked:
@@ -82,7 +90,7 @@ class RowConverter:
             cells = cells + [""] * (self.width - len(cells))  # a short (ragged) row reads as empty cells
 
         only = self.only
-        if only is not None and not MAYBE_SEVERAL.search(text := cells[only.index]):
+        if only is not None and not _maybe_several(text := cells[only.index]):
             try:
                 phone = self.read(text, self.region)
             except InvalidPhone as exc:
@@ -95,21 +103,25 @@ class RowConverter:
             phone, source = found
             column = self.column_of[source.index]
 
-        if len(self.name_indexes) == 1:
-            name = cells[self.name_indexes[0]].strip()
+        names = self.name_indexes
+        if len(names) == 1:
+            name = cells[names[0]].strip()
+        elif len(names) == 2:
+            first, last = cells[names[0]].strip(), cells[names[1]].strip()
+            name = f"{first} {last}" if first and last else first or last
         else:
-            name = " ".join(part for i in self.name_indexes if (part := cells[i].strip()))
+            name = " ".join(part for i in names if (part := cells[i].strip()))
         if len(name) > MAX_NAME_CHARS:
             column = self.layout.column_name(self.name_indexes[0])
             return RowError(row_number, column, f"The name is longer than {MAX_NAME_CHARS} characters.")
 
         values = [cells[i] for i in self.variable_indexes]
-        for index, value in zip(self.variable_indexes, values, strict=True):
-            if len(value) > MAX_VALUE_CHARS:
-                column = self.layout.column_name(index)
-                return RowError(row_number, column, f"The value is longer than {MAX_VALUE_CHARS} characters.")
-        variables = dict(zip(self.variable_keys, values, strict=True))
-        return ParsedContact(row_number, phone.e164, name, variables, phone.line_type, column)
+        if values and max(map(len, values)) > MAX_VALUE_CHARS:
+            pairs = zip(self.variable_indexes, values, strict=True)
+            index = next(i for i, value in pairs if len(value) > MAX_VALUE_CHARS)
+            column = self.layout.column_name(index)
+            return RowError(row_number, column, f"The value is longer than {MAX_VALUE_CHARS} characters.")
+        return phone, name, values, column
 
     def _phone(self, cell) -> tuple[Phone, PhoneSource] | str:
         """The first valid mobile number among the phone columns (those named or labelled mobile first), else
@@ -150,6 +162,11 @@ class RowConverter:
         """The column a row error names: the first phone column with text in it, else the first tried."""
         source = next((s for s in self.sources if cell(s.index).strip()), self.sources[0])
         return self.column_of[source.index]
+
+
+def _maybe_several(text: str) -> bool:
+    """Whether numbers_in may find more than one number in the cell (most cells hold one)."""
+    return ";" in text or ":" in text or "/" in text or (("r" in text or "R" in text) and " or " in text.lower())
 
 
 def _inexact_message(shown: str) -> str:

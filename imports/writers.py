@@ -16,6 +16,7 @@ from django.db import connection
 
 from imports.layout import Layout
 from imports.models import Contact
+from imports.phones import Phone
 from imports.rows import ParsedContact
 from inboxerr.bulk import insert_counting_by, insert_returning_kept
 
@@ -81,19 +82,25 @@ class CopyRows:
                         for s in layout.phone_sources}  # fmt: skip
 
     def line(self, contact: ParsedContact) -> str:
-        name = contact.name
+        return self.line_of(
+            contact.row_number,
+            Phone(contact.phone, contact.line_type),
+            contact.name,
+            list(contact.variables.values()),
+            contact.phone_column,
+        )
+
+    def line_of(self, row_number: int, phone: Phone, name: str, values: list[str], column: str) -> str:
+        """The line of one contact, from RowConverter.read_row's values."""
         if "\\" in name or not name.isprintable():
             name = _copy_text(name)
         if self.variables:
-            variables = self.variables % tuple(map(_json_string, contact.variables.values()))
+            variables = self.variables % tuple(map(_json_string, values))
             if "\\" in variables:  # JSON's own escapes (\", \n, \\): the backslash is COPY's escape too
                 variables = variables.replace("\\", "\\\\")
         else:
             variables = "{}"
-        return (
-            f"{self.start}{contact.phone}\t{name}\t{variables}\t{contact.row_number}\t{contact.line_type}\t"
-            f"{self.columns[contact.phone_column]}\n"
-        )
+        return f"{self.start}{phone[0]}\t{name}\t{variables}\t{row_number}\t{phone[1]}\t{self.columns[column]}\n"
 
 
 def _copy_text(text: str) -> str:
