@@ -40,7 +40,7 @@ def _lifecycle_action(action: Action) -> Callable[..., None]:
 
 
 EDITABLE = ["name", "description", "message_content", "template", "import_job", "include_non_mobile",
-            "add_opt_out_line", "scheduled_at"]  # fmt: skip
+            "add_opt_out_line", "send_window", "scheduled_at"]  # fmt: skip
 
 
 class CampaignForm(forms.ModelForm):
@@ -113,6 +113,9 @@ class CampaignAdmin(ModelAdmin):
         "skipped_too_long",
         "skipped_not_mobile",
         "skipped_not_allowed",
+        "skipped_quiet_hours",
+        "pause_reason",
+        "resume_at",
         "started_at",
         "completed_at",
         "created_at",

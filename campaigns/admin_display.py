@@ -20,6 +20,12 @@ from messaging.inbox_admin import conversation_url
 from messaging.models import InboundMessage
 
 PREVIEWED = 5
+# Why QUEUED messages are held back (Message.waiting), as the campaign's page says it.
+WAITING = {
+    "quiet_hours": "for quiet hours to end where the recipient is",
+    "quota": "for the owner's quota to reset",
+    "review": "for staff to review a burst to one country",
+}
 
 
 def new_campaign_from(job: ImportJob) -> tuple[str, str]:
@@ -35,7 +41,14 @@ def messages_url(campaign: Campaign, status: str | None = None) -> str:
 
 
 def progress(stats: dict[str, Any]) -> SafeString:
-    """The bar, the rate over its stated window, and the estimated finish."""
+    """The bar, the rate over its stated window, and the estimated finish; why the system paused it."""
+    if stats["pause_reason"]:
+        resume_at = stats["resume_at"]
+        return format_html(
+            "<strong>Paused by the system: {}.</strong> It resumes by itself at {}.",
+            stats["pause_reason"],
+            f"{timezone.localtime(resume_at):%-d %b %H:%M}" if resume_at else "-",
+        )
     if not stats["fan_out_complete"] and stats["status"] == Campaign.Status.RUNNING:
         return format_html("Creating its messages: {} so far.", f"{stats['messages']:,}")
     eta = stats["estimated_completion_at"]
@@ -69,14 +82,19 @@ def breakdown(campaign: Campaign, stats: dict[str, Any]) -> SafeString:
             ("over the parts limit", campaign.skipped_too_long),
             ("not mobile (fixed line, toll-free, premium rate, ...)", campaign.skipped_not_mobile),
             ("in a country, or on a kind of number, the owner may not send to", campaign.skipped_not_allowed),
+            ("no hour inside its quiet hours in all the number's time zones", campaign.skipped_quiet_hours),
         ]
         if n
     ]
     skipped_rows = format_html_join("", "<tr><td>Skipped: {}</td><td style='text-align: right'>{}</td></tr>",
                                     ((reason, f"{n:,}") for reason, n in skipped))  # fmt: skip
+    waiting = [(WAITING[reason], n) for reason, n in stats["waiting"].items() if n]
+    waiting_rows = format_html_join("", "<tr><td>Waiting {}</td><td style='text-align: right'>{}</td></tr>",
+                                    ((reason, f"{n:,}") for reason, n in waiting))  # fmt: skip
     return format_html(
-        '<table><tbody>{}{}</tbody></table><p><a href="{}">All {} messages</a></p>',
+        '<table><tbody>{}{}{}</tbody></table><p><a href="{}">All {} messages</a></p>',
         rows,
+        waiting_rows,
         skipped_rows,
         messages_url(campaign),
         f"{stats['messages']:,}",

@@ -146,6 +146,7 @@ class CampaignViewSet(StreamingUploadMixin, OwnedQuerysetMixin, viewsets.ModelVi
         with transaction.atomic():
             job = import_services.import_create(owner_id=request.user.pk, upload=upload, **import_options)
             template = fields.pop("template_id")
+            fields["send_window"] = fields.pop("quiet_hours", "")
             campaign = services.campaign_create(
                 owner_id=request.user.pk, template=template, import_job=job, start_when_imported=True, **fields
             )

@@ -13,9 +13,11 @@ class CampaignsConfig(AppConfig):
         from imports.signals import import_finished
         from inboxerr.admin_site import Panel, register_panel
         from messaging.dispatcher.claims import hold_back_from_claims
+        from messaging.quotas import quota_reached
         from templates.sample_sources import register_sample_source
 
         import_finished.connect(receivers.import_finished, dispatch_uid="campaigns.import_finished")
+        quota_reached.connect(receivers.quota_reached, dispatch_uid="campaigns.quota_reached")
         hold_back_from_claims(stopped_campaign_messages())
         register_next_step(admin_display.new_campaign_from)
         register_sample_source(template_samples.source)

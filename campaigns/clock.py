@@ -19,6 +19,7 @@ from campaigns.models import Campaign
 
 def campaigns_tick() -> dict[str, Any]:
     started = services.campaigns_start_due()
+    resumed = services.campaigns_resume_due()
     for import_job_id in services.campaigns_waiting_for_finished_imports():
         services.campaign_import_finished(import_job_id=import_job_id)
     # A fan-out whose worker died (or whose task a broker lost) is queued again; it resumes idempotently.
@@ -43,6 +44,7 @@ def campaigns_tick() -> dict[str, Any]:
     completed = services.campaigns_complete_finished()
     return {
         "started": started,
+        "resumed": resumed,
         "fan_out_requeued": stalled,
         "released_holds": released,
         "cancelled_messages": cancelled,

@@ -25,8 +25,9 @@ from inboxerr import shutdown
 from inboxerr.bulk import insert_ignoring_conflicts
 from inboxerr.exceptions import Conflict, InboxerrException
 from messaging.destinations import destinations_for
-from messaging.models import Message, OptOut, opted_out_for
+from messaging.models import Message, OptOut, Waiting, opted_out_for
 from messaging.opt_out_line import already_messaged, opt_out_line_of, with_opt_out_line
+from messaging.send_windows import WindowClock, effective_window
 from messaging.tasks import kick_dispatcher
 from templates.limits import within_limit
 from templates.renderer import CompiledTemplate, MissingVariables
@@ -49,6 +50,7 @@ class FanOutResult:
     skipped_too_long: int = 0
     skipped_not_mobile: int = 0
     skipped_not_allowed: int = 0  # a country or a kind of number the owner may not send to
+    skipped_quiet_hours: int = 0  # the number's time zones share no time inside the campaign's quiet hours
 
 
 def campaign_fan_out(
@@ -105,6 +107,7 @@ def _fan_out(campaign_id: int, on_batch: Callable[[FanOutResult], None] | None) 
         skipped_too_long=result.skipped_too_long,
         skipped_not_mobile=result.skipped_not_mobile,
         skipped_not_allowed=result.skipped_not_allowed,
+        skipped_quiet_hours=result.skipped_quiet_hours,
         fanout_completed_at=timezone.now(),
     )
     return result
@@ -123,13 +126,15 @@ def _claim(campaign_id: int) -> bool:
 MESSAGE_COLUMNS = (
     "owner_id",
     "campaign_id",
-    "contact_id",
     "import_job_id",
+    "contact_id",
     "phone",
     "content",
     "variables",
     "parts_count",
     "next_attempt_at",
+    "send_window",
+    "waiting",
 )
 
 
@@ -148,6 +153,9 @@ def _messages_for(campaign: Campaign, compiled: CompiledTemplate, contacts: list
         else set()
     )
     now = timezone.now()
+    window = effective_window(campaign.send_window)
+    clock = WindowClock(window, now)
+    same = (campaign.owner_id, campaign.pk, campaign.import_job_id)  # in every row
     rows = []
     for contact_id, phone, name, variables, line_type in contacts:
         result.recipients += 1
@@ -162,6 +170,11 @@ def _messages_for(campaign: Campaign, compiled: CompiledTemplate, contacts: list
         if destinations.refusal(phone, line_type if line_type != LineType.UNKNOWN else ""):
             result.skipped_not_allowed += 1
             continue
+        # Outside the window now: written due at its next opening, so no dispatcher claims it before then.
+        opening = clock.opening_for(phone)
+        if opening is None:
+            result.skipped_quiet_hours += 1
+            continue
         try:
             content = compiled.render(contact_values(variables, phone=phone, name=name))
         except MissingVariables:
@@ -174,9 +187,8 @@ def _messages_for(campaign: Campaign, compiled: CompiledTemplate, contacts: list
             result.skipped_too_long += 1
             continue
         result.queued += 1
-        rows.append(
-            (campaign.owner_id, campaign.pk, contact_id, campaign.import_job_id, phone, content, variables, parts, now)
-        )
+        waiting = Waiting.QUIET_HOURS if opening > now else ""
+        rows.append((*same, contact_id, phone, content, variables, parts, opening, window, waiting))
     return rows
 
 

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from messaging.send_windows import validate_window
+
 
 class CampaignStatus(models.TextChoices):
     DRAFT = "DRAFT"
@@ -56,6 +58,15 @@ class Campaign(models.Model):
         help_text="End the first message each recipient gets from its owner with the owner's opt-out line "
         '("Reply STOP to opt out" unless set otherwise).',
     )
+    send_window = models.CharField(
+        "quiet hours",
+        max_length=11,
+        blank=True,
+        default="",
+        help_text='Send only between these times of the recipient\'s own day, e.g. "08:00-21:00". Empty: '
+        'SMS_QUIET_HOURS, if the deployment sets it; "00:00-24:00": at any hour.',
+        validators=[validate_window],
+    )
     # Fan-out: one Message per contact, written by a worker in batches.
     recipients_count = models.PositiveIntegerField(default=0)
     skipped_opted_out = models.PositiveIntegerField(default=0)
@@ -66,6 +77,12 @@ class Campaign(models.Model):
     skipped_not_mobile = models.PositiveIntegerField(default=0)
     # Recipients in a country, or on a kind of number (premium rate), its owner may not send to.
     skipped_not_allowed = models.PositiveIntegerField(default=0)
+    # Recipients whose number's time zones share no hour inside the campaign's quiet hours (send_window).
+    skipped_quiet_hours = models.PositiveIntegerField(default=0)
+    # Why the system paused it (its owner's quota ran out), and when it resumes by itself; empty after a person's
+    # pause, which only a person undoes.
+    pause_reason = models.CharField(max_length=200, blank=True, default="")
+    resume_at = models.DateTimeField(null=True, blank=True)
     fanout_heartbeat_at = models.DateTimeField(null=True, blank=True)
     fanout_completed_at = models.DateTimeField(null=True, blank=True)
     scheduled_at = models.DateTimeField(null=True, blank=True)

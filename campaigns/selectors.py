@@ -62,10 +62,23 @@ def campaign_stats(*, campaign: Campaign) -> dict[str, Any]:
         "skipped_too_long": campaign.skipped_too_long,
         "skipped_not_mobile": campaign.skipped_not_mobile,
         "skipped_not_allowed": campaign.skipped_not_allowed,
+        "skipped_quiet_hours": campaign.skipped_quiet_hours,
+        "waiting": waiting_counts(campaign),
+        "pause_reason": campaign.pause_reason,
+        "resume_at": campaign.resume_at,
         "fan_out_complete": campaign.fanout_completed_at is not None,
         "replies": replies,
         "unread_replies": unread_replies,
     }
+
+
+def waiting_counts(campaign: Campaign) -> dict[str, int]:
+    """Its QUEUED messages a safeguard holds back, by reason (on message_waiting_idx, which holds only those)."""
+    counts = {reason: 0 for reason in Message.Waiting.values}
+    waiting = Message.objects.filter(campaign=campaign, status=Message.Status.QUEUED).exclude(waiting="")
+    for row in waiting.values("waiting").annotate(n=Count("*")):
+        counts[row["waiting"]] = row["n"]
+    return counts
 
 
 def send_rate(campaign: Campaign, now: datetime) -> float:

@@ -10,11 +10,17 @@ from campaigns.lifecycle import available_actions
 from campaigns.models import Campaign
 from imports.models import ImportJob
 from imports.serializers import ImportJobSerializer, ImportOptionsSerializer
+from messaging.serializers import QuietHoursField
 from templates.serializers import ContentOrTemplateSerializer
 
 ADD_OPT_OUT_LINE_HELP = (
     'End the first message each recipient gets from you with your opt-out line ("Reply STOP to opt out" unless '
     "set in /api/v1/inbox-settings); counted in the parts estimate and the preview."
+)
+QUIET_HOURS_HELP = (
+    'Send only inside this window of each recipient\'s own day, e.g. "08:00-21:00" (their time zone read from '
+    "the number; where it spans several, the hours inside the window in all of them). Empty: the deployment's "
+    'SMS_QUIET_HOURS if set; "00:00-24:00": any hour.'
 )
 INCLUDE_NON_MOBILE_HELP = (
     "Also send to numbers that are not mobile (fixed line, toll-free, premium rate, ...); off, they are skipped "
@@ -38,6 +44,7 @@ class CampaignSerializer(serializers.ModelSerializer):
         source="import_job", read_only=True, allow_null=True
     )
     stats_url = serializers.SerializerMethodField()
+    quiet_hours = serializers.CharField(source="send_window", read_only=True, help_text=QUIET_HOURS_HELP)
     actions = serializers.SerializerMethodField(help_text="What may be done with the campaign in its status now.")
 
     class Meta:
@@ -53,13 +60,17 @@ class CampaignSerializer(serializers.ModelSerializer):
             "import_id",
             "include_non_mobile",
             "add_opt_out_line",
+            "quiet_hours",
             "failure_reason",
+            "pause_reason",
+            "resume_at",
             "recipients_count",
             "skipped_opted_out",
             "skipped_missing_variables",
             "skipped_too_long",
             "skipped_not_mobile",
             "skipped_not_allowed",
+            "skipped_quiet_hours",
             "stats_url",
             "scheduled_at",
             "started_at",
@@ -87,6 +98,7 @@ class CampaignWriteSerializer(ContentOrTemplateSerializer):
     scheduled_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     include_non_mobile = serializers.BooleanField(required=False, default=False, help_text=INCLUDE_NON_MOBILE_HELP)
     add_opt_out_line = serializers.BooleanField(required=False, default=False, help_text=ADD_OPT_OUT_LINE_HELP)
+    quiet_hours = QuietHoursField(required=False, default="", help_text=QUIET_HOURS_HELP)
 
     def validate_import_id(self, value: int | None) -> ImportJob | None:
         if value is None:
@@ -100,7 +112,7 @@ class CampaignWriteSerializer(ContentOrTemplateSerializer):
 
     def to_service_kwargs(self) -> dict:
         data = dict(self.validated_data)
-        renamed = {"template_id": "template", "import_id": "import_job"}
+        renamed = {"template_id": "template", "import_id": "import_job", "quiet_hours": "send_window"}
         return {renamed.get(key, key): value for key, value in data.items()}
 
 
@@ -115,6 +127,7 @@ class CampaignUpdateSerializer(CampaignWriteSerializer):
     scheduled_at = serializers.DateTimeField(required=False, allow_null=True)
     include_non_mobile = UnchangedWhenLeftOut(required=False, help_text=INCLUDE_NON_MOBILE_HELP)
     add_opt_out_line = UnchangedWhenLeftOut(required=False, help_text=ADD_OPT_OUT_LINE_HELP)
+    quiet_hours = QuietHoursField(required=False, help_text=QUIET_HOURS_HELP)
 
 
 class CampaignFromCSVSerializer(ImportOptionsSerializer, ContentOrTemplateSerializer):
@@ -128,6 +141,7 @@ class CampaignFromCSVSerializer(ImportOptionsSerializer, ContentOrTemplateSerial
     scheduled_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     include_non_mobile = serializers.BooleanField(required=False, default=False, help_text=INCLUDE_NON_MOBILE_HELP)
     add_opt_out_line = serializers.BooleanField(required=False, default=False, help_text=ADD_OPT_OUT_LINE_HELP)
+    quiet_hours = QuietHoursField(required=False, default="", help_text=QUIET_HOURS_HELP)
 
 
 class CampaignFromCSVResultSerializer(serializers.Serializer):
@@ -157,6 +171,16 @@ class CampaignStatsSerializer(serializers.Serializer):
     skipped_not_allowed = serializers.IntegerField(
         help_text="Recipients in a country, or on a premium-rate or shared-cost number, the owner may not send to."
     )
+    skipped_quiet_hours = serializers.IntegerField(
+        help_text="Recipients whose time zones share no time inside the campaign's quiet hours."
+    )
+    waiting = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="QUEUED messages a safeguard holds back, by why: quiet_hours (until the window opens in the "
+        "recipient's time zones), quota (until the owner's quota resets), review (a burst staff must approve).",
+    )
+    pause_reason = serializers.CharField(help_text="Why the system paused it (a quota), empty otherwise.")
+    resume_at = serializers.DateTimeField(allow_null=True, help_text="When it resumes by itself.")
     fan_out_complete = serializers.BooleanField()
     replies = serializers.IntegerField(help_text="Messages people sent back that answer this campaign's.")
     unread_replies = serializers.IntegerField(help_text="Of those, the ones not read nor archived yet.")

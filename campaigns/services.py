@@ -6,6 +6,7 @@ with the action's other writes.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import datetime
 from functools import partial
@@ -19,6 +20,7 @@ from campaigns import tasks
 from campaigns.lifecycle import TRANSITIONS, Action, in_sources_of, require, transition
 from campaigns.models import Campaign, CampaignTestSend
 from imports.models import Contact, ImportJob
+from inboxerr import audit
 from inboxerr.exceptions import Conflict, InboxerrException
 from messaging import outbound
 from messaging.models import Message, OutboundEvent
@@ -111,6 +113,7 @@ def campaign_create(
     start_when_imported: bool = False,
     include_non_mobile: bool = False,
     add_opt_out_line: bool = False,
+    send_window: str = "",
 ) -> Campaign:
     campaign = Campaign(
         owner_id=owner_id,
@@ -123,6 +126,7 @@ def campaign_create(
         start_when_imported=start_when_imported,
         include_non_mobile=include_non_mobile,
         add_opt_out_line=add_opt_out_line,
+        send_window=send_window,
     )
     check_references(owner_id=owner_id, template=template, import_job=import_job)
     compiled = campaign_compile(campaign)
@@ -191,9 +195,12 @@ def _run(campaign: Campaign, action: Action, now: datetime) -> Campaign:
 
 
 @transaction.atomic
-def campaign_pause(*, campaign: Campaign) -> Campaign:
-    """RUNNING -> PAUSED: the dispatcher skips its messages at once; a worker then holds them."""
-    campaign = transition(campaign, Action.PAUSE)
+def campaign_pause(*, campaign: Campaign, reason: str = "", resume_at: datetime | None = None) -> Campaign:
+    """RUNNING -> PAUSED: the dispatcher skips its messages at once; a worker then holds them.
+
+    A person's pause has no reason and lasts until a person resumes; the system's (a quota ran out) says why,
+    and resumes by itself at `resume_at` (campaigns_resume_due)."""
+    campaign = transition(campaign, Action.PAUSE, pause_reason=reason, resume_at=resume_at)
     # Once committed, so the task reads the new status.
     transaction.on_commit(partial(tasks.enqueue_message_sync, campaign_id=campaign.pk))
     return campaign
@@ -202,7 +209,7 @@ def campaign_pause(*, campaign: Campaign) -> Campaign:
 @transaction.atomic
 def campaign_resume(*, campaign: Campaign) -> Campaign:
     """PAUSED -> RUNNING: a worker releases its held messages to the dispatcher."""
-    campaign = transition(campaign, Action.RESUME)
+    campaign = transition(campaign, Action.RESUME, pause_reason="", resume_at=None)
     transaction.on_commit(partial(tasks.enqueue_message_sync, campaign_id=campaign.pk))
     if campaign.fanout_completed_at is None:
         transaction.on_commit(partial(tasks.enqueue_fan_out, campaign_id=campaign.pk))
@@ -264,6 +271,42 @@ def campaigns_start_due(*, now: datetime | None = None) -> list[int]:
                 _run(campaign, Action.RUN, now)
                 started.append(campaign_id)
     return started
+
+
+def campaigns_pause_for_quota(*, owner_id: int, reason: str, resume_at: datetime) -> list[int]:
+    """The owner's RUNNING campaigns -> PAUSED with `reason` until `resume_at` (their quota ran out); each
+    pause is in the audit log as the system's."""
+    paused = []
+    for campaign in in_sources_of(Action.PAUSE).filter(owner_id=owner_id):
+        with contextlib.suppress(Conflict), transaction.atomic():  # paused or ended meanwhile
+            campaign_pause(campaign=campaign, reason=reason, resume_at=resume_at)
+            audit.record(
+                action="campaign.pause",
+                target=f"campaign {campaign.pk} {campaign.name}",
+                detail={
+                    "status": [Status.RUNNING, Status.PAUSED],
+                    "reason": reason,
+                    "resume_at": resume_at.isoformat(),
+                },
+            )
+            paused.append(campaign.pk)
+    return paused
+
+
+def campaigns_resume_due(*, now: datetime | None = None) -> list[int]:
+    """Campaigns the system paused until a moment now past -> RUNNING (a person's pause has no such moment)."""
+    now = now or timezone.now()
+    resumed = []
+    for campaign in in_sources_of(Action.RESUME).filter(resume_at__lte=now):
+        with contextlib.suppress(Conflict), transaction.atomic():
+            campaign_resume(campaign=campaign)
+            audit.record(
+                action="campaign.resume",
+                target=f"campaign {campaign.pk} {campaign.name}",
+                detail={"status": [Status.PAUSED, Status.RUNNING], "reason": "its quota reset"},
+            )
+            resumed.append(campaign.pk)
+    return resumed
 
 
 def campaign_import_finished(*, import_job_id: int) -> list[int]:

@@ -27,6 +27,8 @@ class AuditEntry(models.Model):
         LIMITS_CHANGE = "limits.change", "Sending limits changed"
         PRIVACY_ERASE = "privacy.erase", "Personal data erased"
         PRIVACY_EXPORT = "privacy.export", "Personal data exported"
+        REVIEW_APPROVE = "review.approve", "Burst approved"
+        REVIEW_REJECT = "review.reject", "Burst rejected"
 
     class Via(models.TextChoices):
         API = "api", "API"

@@ -282,6 +282,17 @@ SMS_GATEWAY_PASSWORD = env.str("SMS_GATEWAY_PASSWORD", default="")
 SMS_WEBHOOK_SIGNING_KEY = env.str("SMS_WEBHOOK_SIGNING_KEY", default="")
 # Countries (ISO 3166 codes) messages may go to; empty: all. A user's own allowlist narrows it (SendingLimits).
 SMS_ALLOWED_COUNTRIES = env.list("SMS_ALLOWED_COUNTRIES", default=[])
+# SMS parts a user may send a day and a calendar month (in TIME_ZONE) unless staff set theirs; 0: unlimited.
+SMS_QUOTA_DAILY_PARTS = env.int("SMS_QUOTA_DAILY_PARTS", default=0)
+SMS_QUOTA_MONTHLY_PARTS = env.int("SMS_QUOTA_MONTHLY_PARTS", default=0)
+# A burst held for staff review: a user's parts to one country calling code today reach SMS_BURST_MIN_PARTS
+# (0: never) while that code was under SMS_BURST_USUAL_SHARE of their parts over the SMS_BURST_HISTORY_DAYS
+# before. The deployment's own calling code (PHONE_DEFAULT_REGION's) is never a burst.
+SMS_BURST_MIN_PARTS = env.int("SMS_BURST_MIN_PARTS", default=1000)
+SMS_BURST_USUAL_SHARE = env.float("SMS_BURST_USUAL_SHARE", default=0.05)
+SMS_BURST_HISTORY_DAYS = env.int("SMS_BURST_HISTORY_DAYS", default=28)
+# The hours of the recipient's day campaigns send in when they set none ("08:00-21:00"); empty: any hour.
+SMS_QUIET_HOURS = env.str("SMS_QUIET_HOURS", default="")
 # Ends the first message a recipient gets from a user, for campaigns that add it, unless the user set their own.
 SMS_OPT_OUT_LINE = env.str("SMS_OPT_OUT_LINE", default="Reply STOP to opt out")
 # Final messages older than this many days keep their status and counts, but their text and variables are blanked.

@@ -19,6 +19,7 @@ from messaging.api import AndroidWebhookView, MessageViewSet, OptOutViewSet, Tas
 from messaging.inbox_api import ConversationView, InboxSettingsView, InboxViewSet
 from messaging.outbound.api import WebhookEndpointViewSet
 from messaging.privacy_api import PrivacyEraseView, PrivacyExportView
+from messaging.usage_api import UsageView
 from templates.api import MessageTemplateViewSet
 
 admin.site.login_form = LockoutAdminAuthenticationForm
@@ -53,6 +54,7 @@ urlpatterns = [
     path("api/v1/inbox-settings", InboxSettingsView.as_view(), name="inbox-settings"),
     path("api/v1/privacy/erase", PrivacyEraseView.as_view(), name="privacy-erase"),
     path("api/v1/privacy/export", PrivacyExportView.as_view(), name="privacy-export"),
+    path("api/v1/usage", UsageView.as_view(), name="usage"),
     path("api/v1/webhooks/android", AndroidWebhookView.as_view(), name="webhook-android"),
     path("api/v1/webhooks/twilio", TwilioWebhookView.as_view(), name="webhook-twilio"),
     path("api/v1/", include(router.urls)),

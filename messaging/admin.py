@@ -2,6 +2,7 @@ import phonenumbers
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
@@ -10,7 +11,7 @@ from imports.admin_phones import PhoneField, PhoneSearchMixin
 from inboxerr import audit
 from inboxerr.admin import HistoryAdminMixin, LargeTableAdminMixin, ModelAdmin, chosen_only_filter
 from inboxerr.exceptions import Conflict
-from messaging import services
+from messaging import quotas, services
 from messaging.errors import explain
 from messaging.models import (
     EventSource,
@@ -19,6 +20,7 @@ from messaging.models import (
     Message,
     MessageEvent,
     OptOut,
+    QuotaUsage,
     SendingLimits,
     TaskRecord,
 )
@@ -165,13 +167,13 @@ class SendingLimitsForm(forms.ModelForm):
 
     class Meta:
         model = SendingLimits
-        fields = ["owner", "allowed_countries", "allow_premium_rate"]
+        fields = ["owner", "allowed_countries", "allow_premium_rate", "daily_parts", "monthly_parts"]
 
 
 @admin.register(SendingLimits)
 class SendingLimitsAdmin(ModelAdmin):
     form = SendingLimitsForm
-    list_display = ["owner", "countries", "allow_premium_rate", "updated_at"]
+    list_display = ["owner", "countries", "allow_premium_rate", "today", "this_month", "updated_at"]
     list_select_related = ["owner"]
     autocomplete_fields = ["owner"]
     search_fields = ["owner__username"]
@@ -180,12 +182,47 @@ class SendingLimitsAdmin(ModelAdmin):
     def countries(self, limits: SendingLimits) -> str:
         return ", ".join(limits.allowed_countries) or "wherever the deployment allows"
 
+    def get_queryset(self, request):
+        # Each user's parts this day and month, read with the list instead of two queries a row.
+        day, month = quotas.periods()
+        used = QuotaUsage.objects.filter(owner=OuterRef("owner"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                used_today=Subquery(used.filter(period=day.kind, starts=day.starts).values("parts")[:1]),
+                used_this_month=Subquery(used.filter(period=month.kind, starts=month.starts).values("parts")[:1]),
+            )
+        )
+
+    @admin.display(description="Sent today (parts)")
+    def today(self, limits: SendingLimits) -> str:
+        used = limits.used_today  # type: ignore[attr-defined]  # annotated by get_queryset
+        return _usage(used, quotas.quota_from(limits.daily_parts, limits.monthly_parts).daily)
+
+    @admin.display(description="Sent this month (parts)")
+    def this_month(self, limits: SendingLimits) -> str:
+        used = limits.used_this_month  # type: ignore[attr-defined]  # annotated by get_queryset
+        return _usage(used, quotas.quota_from(limits.daily_parts, limits.monthly_parts).monthly)
+
     # What the audit log keeps of a user's limits; a user without any has the fields' defaults.
-    audited = ("allowed_countries", "allow_premium_rate")
+    audited = ("allowed_countries", "allow_premium_rate", "daily_parts", "monthly_parts")
 
     def get_readonly_fields(self, request, obj=None):
         # Limits stay with their user: moving them to another would change two users' limits under one name.
-        return ["owner"] if obj is not None else []
+        return ["owner", "usage"] if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        return [*super().get_fields(request, obj), *(["usage"] if obj is not None else [])]
+
+    @admin.display(description="Usage")
+    def usage(self, limits: SendingLimits) -> str:
+        used = quotas.usage(limits.owner_id)
+        return "; ".join(
+            f"{span}: {_usage(used[period]['used'], used[period]['limit'])}, resets "
+            f"{timezone.localtime(used[period]['resets_at']):%-d %b %H:%M}"
+            for span, period in (("today", "day"), ("this month", "month"))
+        )
 
     def save_model(self, request, obj, form, change):
         before = self.audited_values(SendingLimits.objects.filter(pk=obj.pk).first() if change else None)
@@ -212,6 +249,11 @@ class SendingLimitsAdmin(ModelAdmin):
         if before != after:
             detail = {name: [before[name], after[name]] for name in self.audited}
             audit.record(action="limits.change", target=str(limits), request=request, via="admin", detail=detail)
+
+
+def _usage(used: int | None, limit: int | None) -> str:
+    used = used or 0
+    return f"{used:,} of {limit:,}" if limit is not None else f"{used:,} (no limit)"
 
 
 @admin.register(InboxSettings)
@@ -254,7 +296,7 @@ class GatewayHealthAdmin(ModelAdmin):
     list_display = ["backend", "auth_failed_at", "detail", "updated_at"]
 
 
-# The outbound webhooks' pages (their endpoints and delivery log) live with them.
-# The inbox: inbound messages and their conversations.
-from messaging import inbox_admin  # noqa: E402, F401
+# The outbound webhooks' pages (their endpoints and delivery log) live with them; the inbox (inbound messages
+# and their conversations) and the safeguards' (bursts held for review, quota usage) in their own modules.
+from messaging import inbox_admin, review_admin  # noqa: E402, F401
 from messaging.outbound import admin as outbound_admin  # noqa: E402, F401

@@ -141,8 +141,12 @@ def _answer_help(inbound: InboundMessage) -> str:
     since = timezone.now() - AUTO_REPLY_GAP
     if InboundMessage.objects.filter(phone=inbound.phone, auto_reply__isnull=False, received_at__gte=since).exists():
         return "Not answered: this number got an automatic answer less than an hour ago."
+    # Counted in the owner's quota but never refused by it: a HELP must always be answered.
     queued = services.messages_send(
-        owner_id=inbound.owner_id, recipients=[services.Recipient(inbound.phone)], content=help_text
+        owner_id=inbound.owner_id,
+        recipients=[services.Recipient(inbound.phone)],
+        content=help_text,
+        enforce_quota=False,
     )
     if not queued.message_ids:
         return "Not answered: the number has opted out."

@@ -58,10 +58,17 @@ class MessageStatus(models.TextChoices):
     CANCELLED = "CANCELLED"
 
 
+class Waiting(models.TextChoices):
+    QUIET_HOURS = "quiet_hours", "quiet hours"
+    QUOTA = "quota", "quota reached"
+    REVIEW = "review", "held for review"
+
+
 class Message(models.Model):
     """One SMS to one phone number, from queueing to its final state."""
 
     Status = MessageStatus
+    Waiting = Waiting
 
     FINAL = (Status.DELIVERED, Status.FAILED, Status.CANCELLED)
 
@@ -102,6 +109,10 @@ class Message(models.Model):
     # campaigns register (dispatcher.claims.hold_back_from_claims) for the moments before the sync runs.
     held = models.BooleanField(default=False)
     gateway_message_id = models.CharField(max_length=100, blank=True, default="")
+    # "08:00-21:00": sent only while the recipient's local time is inside it (messaging.send_windows).
+    send_window = models.CharField(max_length=11, blank=True, default="")
+    # Why a QUEUED message is not going out yet: a safeguard holds it until next_attempt_at, or staff decide.
+    waiting = models.CharField(max_length=16, choices=Waiting.choices, blank=True, default="")
     parts_count = models.PositiveSmallIntegerField(default=1)
     error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -135,6 +146,18 @@ class Message(models.Model):
             # The dashboard's latest failures: the newest few, however many have failed.
             models.Index(fields=["-failed_at"], condition=Q(status="FAILED"), name="message_failed_idx"),
             models.Index(fields=["phone"], name="message_phone_idx"),
+            # Messages a safeguard holds back, counted in a campaign's stats and found again when staff release a
+            # review: few at any time, so these stay small however big the table.
+            models.Index(
+                fields=["campaign", "waiting"],
+                condition=Q(status="QUEUED") & ~Q(waiting=""),
+                name="message_waiting_idx",
+            ),
+            models.Index(
+                fields=["owner", "waiting"],
+                condition=Q(status="QUEUED") & ~Q(waiting=""),
+                name="message_owner_waiting_idx",
+            ),
             # Twilio answers with its own SID; receipts are matched on it.
             models.Index(
                 fields=["gateway_message_id"], condition=~Q(gateway_message_id=""), name="message_gateway_id_idx"
@@ -352,6 +375,18 @@ class SendingLimits(models.Model):
     allow_premium_rate = models.BooleanField(
         default=False, help_text="May send to premium-rate and shared-cost numbers, which cost the sender more."
     )
+    daily_parts = models.PositiveIntegerField(
+        "daily quota",
+        null=True,
+        blank=True,
+        help_text="SMS parts this user may send a day. Empty: SMS_QUOTA_DAILY_PARTS (none set: unlimited).",
+    )
+    monthly_parts = models.PositiveIntegerField(
+        "monthly quota",
+        null=True,
+        blank=True,
+        help_text="SMS parts this user may send a calendar month. Empty: SMS_QUOTA_MONTHLY_PARTS (none: unlimited).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -359,6 +394,85 @@ class SendingLimits(models.Model):
 
     def __str__(self) -> str:
         return f"sending limits of {self.owner}"
+
+
+class QuotaPeriod(models.TextChoices):
+    DAY = "day"
+    MONTH = "month"
+
+
+class QuotaUsage(models.Model):
+    """SMS parts one user sent in one day or month: the count quotas are checked against (messaging.quotas).
+
+    One row per user and period, updated under its row lock, so every web and worker process agrees."""
+
+    Period = QuotaPeriod
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=8, choices=Period.choices)
+    starts = models.DateField(help_text="The day, or the month's first day, in TIME_ZONE.")
+    parts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "quota usage"
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "period", "starts"], name="quota_usage_one_row_per_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.period} of {self.starts}: {self.parts} parts"
+
+
+class CountryUsage(models.Model):
+    """SMS parts one user sent to one country calling code in one day: the user's usual mix, against which a
+    burst is measured (messaging.bursts)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    calling_code = models.CharField(max_length=4)
+    parts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "day", "calling_code"], name="country_usage_one_row_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner} +{self.calling_code} on {self.day}: {self.parts} parts"
+
+
+class ReviewStatus(models.TextChoices):
+    OPEN = "open"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class SendingReview(models.Model):
+    """A burst of one user's sends to one country calling code, held until staff approve or reject it.
+
+    One per user, code and day: an approved one lets the rest of that day's sends to the code through."""
+
+    Status = ReviewStatus
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    calling_code = models.CharField(max_length=4)
+    day = models.DateField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    reason = models.TextField(help_text="The figures that opened it.")
+    opened_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "calling_code", "day"], name="review_one_per_code_and_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"+{self.calling_code} burst of {self.owner} on {self.day} ({self.status})"
 
 
 class InboxSettings(models.Model):

@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from inboxerr.fields import VariablesField
 from messaging.models import EventKind, Message, MessageEvent, OptOut, TaskRecord
+from messaging.send_windows import effective_window, parse_window
 from messaging.services import MAX_BATCH, Recipient
 from templates.serializers import ContentOrTemplateSerializer
 
@@ -24,6 +27,14 @@ class MessageEventSerializer(serializers.ModelSerializer):
 
 
 class MessageSerializer(serializers.ModelSerializer):
+    # Text, not an enum: empty for a message nothing holds back, and a client's enum would refuse the empty value.
+    waiting = serializers.CharField(
+        read_only=True,
+        help_text="Why a QUEUED message is not going out yet: quiet_hours (until next_attempt_at, when the window "
+        "opens where the recipient is), quota (until the owner's quota resets), review (a burst staff must "
+        "approve); empty otherwise.",
+    )
+    send_window = serializers.CharField(read_only=True, help_text='Its quiet hours ("08:00-21:00"); empty: any hour.')
     # A campaign's messages have no task, and a send's or a batch's have no campaign.
     campaign_id: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
         source="campaign", read_only=True, allow_null=True
@@ -46,6 +57,8 @@ class MessageSerializer(serializers.ModelSerializer):
             "parts_count",
             "error",
             "next_attempt_at",
+            "send_window",
+            "waiting",
             "created_at",
             "sent_at",
             "delivered_at",
@@ -62,18 +75,50 @@ class MessageDetailSerializer(MessageSerializer):
         read_only_fields = fields
 
 
+class QuietHoursField(serializers.CharField):
+    """A window of the recipient's day, "08:00-21:00", kept in its normal form; empty for none. With
+    `allow_default`, "default" stands for the deployment's SMS_QUIET_HOURS."""
+
+    def __init__(self, *, allow_default: bool = False, **kwargs: Any):
+        self.allow_default = allow_default
+        super().__init__(allow_blank=True, max_length=11, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        text = super().to_internal_value(data)
+        if self.allow_default and text == "default":
+            if not settings.SMS_QUIET_HOURS:
+                raise serializers.ValidationError("This deployment sets no default quiet hours (SMS_QUIET_HOURS).")
+            return effective_window("")
+        try:
+            return str(parse_window(text)) if text else ""
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+
+
 class _Outgoing(ContentOrTemplateSerializer):
     """The text of a send or a batch, and when to send it; `to_recipients()` says to whom."""
 
     content = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
     scheduled_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    quiet_hours = QuietHoursField(
+        required=False,
+        default="",
+        allow_default=True,
+        help_text='Send only inside this window of the recipient\'s own day, e.g. "08:00-21:00", or "default" for '
+        "the deployment's SMS_QUIET_HOURS. Empty: at once.",
+    )
 
     def to_recipients(self) -> list[Recipient]:
         raise NotImplementedError
 
     def message_fields(self) -> dict:
         data = self.validated_data
-        return {"content": data["content"], "template": data["template_id"], "scheduled_at": data["scheduled_at"]}
+        return {
+            "content": data["content"],
+            "template": data["template_id"],
+            "scheduled_at": data["scheduled_at"],
+            "send_window": data["quiet_hours"],
+        }
 
 
 class RecipientSerializer(serializers.Serializer):

@@ -28,8 +28,11 @@ from messaging.models import (
     OptOut,
     TallyKind,
     TaskRecord,
+    Waiting,
     opted_out_for,
 )
+from messaging.quotas import charge
+from messaging.send_windows import NEVER, WindowClock
 from messaging.tallies import tally
 from messaging.tasks import kick_dispatcher
 from templates.limits import TooManyParts, check_literal_text, max_parts, within_limit
@@ -91,12 +94,17 @@ def messages_send(
     template: MessageTemplate | None = None,
     scheduled_at: datetime | None = None,
     single: bool = False,
+    send_window: str = "",
+    enforce_quota: bool = True,
 ) -> Queued:
     """Queue one message per recipient, the one path of single sends and batches.
 
     Every phone is normalised first (a 400 listing the bad ones, nothing created). A single send to an
     opted-out number is refused (422); in a batch it is skipped. Missing variables, or a message over
-    SMS_MAX_PARTS, refuse the whole request.
+    SMS_MAX_PARTS, refuse the whole request; so does a request over the owner's quota (429, counted all or
+    nothing; `enforce_quota` off counts without refusing, for automatic answers). With `send_window` (quiet
+    hours, "08:00-21:00") each message waits for the window to open in its recipient's time zones; a number
+    whose zones never share an hour inside it is refused (422) or, in a batch, skipped.
     """
     recipients = normalise_recipients(recipients)
     field = "template_id" if template else "content"
@@ -112,6 +120,9 @@ def messages_send(
     rendered: list[tuple[Recipient, str, int]] = []
     missing: set[str] = set()
     too_long: list[dict[str, Any]] = []
+    start = max(scheduled_at or timezone.now(), timezone.now())
+    clock = WindowClock(send_window, start)
+    openings: dict[str, datetime] = {}
     for index, recipient in enumerate(recipients):
         if recipient.phone in opted_out:
             if single:
@@ -124,6 +135,17 @@ def messages_send(
                 raise Unprocessable(destinations.explain(recipient.phone, refused), code=refused)
             skipped.append({"index": index, "phone": recipient.phone, "reason": refused})
             continue
+        opening = clock.opening_for(recipient.phone)
+        if opening is None:
+            if single:
+                raise Unprocessable(
+                    f"{recipient.phone}'s time zones share no time inside {send_window}; it can never be sent "
+                    "within these quiet hours.",
+                    code=NEVER,
+                )
+            skipped.append({"index": index, "phone": recipient.phone, "reason": NEVER})
+            continue
+        openings[recipient.phone] = opening
         try:
             text = compiled.render({**recipient.variables, "phone": recipient.phone})
         except MissingVariables as exc:
@@ -143,21 +165,35 @@ def messages_send(
             details={"too_long": too_long, "max_parts": max_parts()},
         )
 
-    now = timezone.now()
+    window = str(clock.window) if clock.window else ""
     with transaction.atomic():
         kind = TaskRecord.Kind.SEND if single else TaskRecord.Kind.BATCH
         task = TaskRecord.objects.create(owner_id=owner_id, kind=kind, total=len(rendered))
-        rows = [
-            (uuid7(), owner_id, task.pk, r.phone, text, r.variables, parts, scheduled_at or now)
-            for r, text, parts in rendered
-        ]
+        rows = []
+        for r, text, parts in rendered:
+            due = openings[r.phone]
+            waiting = Waiting.QUIET_HOURS if due > start else ""
+            rows.append((uuid7(), owner_id, task.pk, r.phone, text, r.variables, parts, due, window, waiting))
         insert_ignoring_conflicts(model=Message, columns=QUEUE_COLUMNS, rows=rows)
+        # Last, so the quota row is locked only for the commit; a refusal rolls the messages back.
+        charge(owner_id=owner_id, parts=sum(parts for *_, parts in rendered), enforce=enforce_quota)
         kick_dispatcher()
     return Queued(task=task, message_ids=[str(row[0]) for row in rows], skipped=skipped)
 
 
 # The rest (status QUEUED, attempts, timestamps, ...) take the model's defaults.
-QUEUE_COLUMNS = ("id", "owner_id", "task_id", "phone", "content", "variables", "parts_count", "next_attempt_at")
+QUEUE_COLUMNS = (
+    "id",
+    "owner_id",
+    "task_id",
+    "phone",
+    "content",
+    "variables",
+    "parts_count",
+    "next_attempt_at",
+    "send_window",
+    "waiting",
+)
 
 
 def message_cancel(*, message: Message) -> Message:

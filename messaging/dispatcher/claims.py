@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from messaging.backends.base import OutgoingSMS
 from messaging.models import Message
+from messaging.quotas import refund
 
 log = logging.getLogger(__name__)
 Status = Message.Status
@@ -54,6 +55,13 @@ class Claimed:
     attempts: int
     verify_before_send: bool
     gateway_id: str
+    campaign_id: int | None = None
+    send_window: str = ""
+    charged: bool = False  # counted against its owner's quota by this claim: given back if it goes back unsent
+
+    @property
+    def first_attempt(self) -> bool:
+        return self.attempts == 1 and not self.verify_before_send
 
     def outgoing(self) -> OutgoingSMS:
         return OutgoingSMS(id=self.id, phone=self.phone, text=self.content, parts=self.parts)
@@ -75,12 +83,13 @@ def claim_due(*, worker: str, limit: int, now: datetime | None = None) -> list[C
         subquery, params = due_ids.query.sql_with_params()  # FOR UPDATE compiles only inside a transaction
         cursor.execute(
             f"UPDATE {Message._meta.db_table} SET status = %s, lease_expires_at = %s, claimed_by = %s, "
-            f"attempts = attempts + 1, updated_at = %s WHERE id IN ({subquery}) "
-            "RETURNING id, owner_id, phone, content, parts_count, attempts, verify_before_send, gateway_message_id",
+            f"attempts = attempts + 1, waiting = '', updated_at = %s WHERE id IN ({subquery}) "
+            "RETURNING id, owner_id, phone, content, parts_count, attempts, verify_before_send, gateway_message_id, "
+            "campaign_id, send_window",
             [Status.SENDING, _db(lease), worker, _db(now), *params],
         )
         rows = cursor.fetchall()
-    return [Claimed(_uuid(r[0]), r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7]) for r in rows]
+    return [Claimed(_uuid(r[0]), r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7], r[8], r[9]) for r in rows]
 
 
 def held_by(worker: str, ids: list[UUID]) -> Any:
@@ -102,19 +111,30 @@ def renew_leases(chunk: list[Claimed], worker: str) -> list[Claimed]:
     return [c for c in chunk if c.id in still_mine]
 
 
-def release(claims: list[Claimed], worker: str, *, after: float | None = None) -> None:
-    """Back to QUEUED without counting the attempt (it never reached the gateway), due again `after`
-    seconds from now (by default once the pause after a refusal of our credentials is over)."""
+def release(
+    claims: list[Claimed], worker: str, *, after: float | None = None, until: datetime | None = None, waiting: str = ""
+) -> None:
+    """Back to QUEUED without counting the attempt (it never reached the gateway), due again `until`, or
+    `after` seconds from now (by default once the pause after a refusal of our credentials is over); `waiting`
+    says why, when a safeguard holds it. Quota counted for them by this claim is given back."""
     if claims:
         now = timezone.now()
-        delay = settings.SMS_AUTH_RETRY_SECONDS if after is None else after
+        if until is None:
+            until = now + timedelta(seconds=settings.SMS_AUTH_RETRY_SECONDS if after is None else after)
         held_by(worker, [c.id for c in claims]).update(
             status=Status.QUEUED,
             attempts=F("attempts") - 1,
             lease_expires_at=None,
-            next_attempt_at=now + timedelta(seconds=delay),
+            next_attempt_at=until,
+            waiting=waiting,
             updated_at=now,
         )
+        charged: dict[int, int] = {}
+        for claim in claims:
+            if claim.charged:
+                charged[claim.owner_id] = charged.get(claim.owner_id, 0) + claim.parts
+        if charged:
+            refund(charged)
 
 
 def release_expired_leases(*, now: datetime | None = None) -> int:

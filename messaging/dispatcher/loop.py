@@ -16,19 +16,18 @@ from enum import StrEnum
 from functools import partial
 
 from django.conf import settings
-from django.db.models import Q
 
 from inboxerr import shutdown
 from inboxerr.metrics import DISPATCH_LOOP
 from messaging.backends import get_backend
 from messaging.backends.base import BaseBackend, GatewayAuthError, GatewayState, GatewayStatus, SendError
-from messaging.destinations import COUNTRY_NOT_ALLOWED, country_of, destinations_of
 from messaging.dispatcher import gateway_health
 from messaging.dispatcher.claims import Claimed, claim_due, release, renew_leases, worker_name
 from messaging.dispatcher.outage import riding_out_db_outage
 from messaging.dispatcher.outcomes import Recorded, finish, record, retry_or_fail
 from messaging.dispatcher.ratelimit import SharedRateLimit, dispatch_rate_limit, within_rate_limit
-from messaging.models import EventKind, Message, OptOut
+from messaging.dispatcher.safeguards import screened
+from messaging.models import EventKind, Message
 
 log = logging.getLogger(__name__)
 Status = Message.Status
@@ -123,8 +122,9 @@ def _batches(run: _Run, batch_size: int, deadline: float, on_full_batch: Callabl
 
 
 def _process(claimed: list[Claimed], run: _Run) -> bool:
-    """Check the doubtful ones with the gateway, send the rest, record everything. False: credentials refused."""
-    to_send = riding_out_db_outage(partial(_drop_opted_out, claimed, run.worker))
+    """Apply the safeguards, check the doubtful ones with the gateway, send the rest, record everything.
+    False: credentials refused."""
+    to_send = riding_out_db_outage(partial(screened, claimed, run.worker))
     doubtful = [c for c in to_send if c.verify_before_send]
     if doubtful:
         unknown, refused = _settle_doubtful(doubtful, run)
@@ -148,29 +148,6 @@ def _process(claimed: list[Claimed], run: _Run) -> bool:
             release(rest, run.worker)  # not sent at all: back in the queue untouched
             return False
     return True
-
-
-def _drop_opted_out(claimed: list[Claimed], worker: str) -> list[Claimed]:
-    """Cancel claimed messages whose number opted out since they were queued, or that went to a country its
-    owner may no longer send to; return the rest."""
-    rows = OptOut.objects.filter(
-        Q(owner_id__in={c.owner_id for c in claimed}) | Q(owner__isnull=True), phone__in={c.phone for c in claimed}
-    ).values_list("owner_id", "phone")
-    opted_out = set(rows)
-    everyone = {phone for owner_id, phone in opted_out if owner_id is None}  # texted STOP to the gateway
-    dropped = set()
-    for claim in claimed:
-        if (claim.owner_id, claim.phone) in opted_out or claim.phone in everyone:
-            finish(claim, Status.CANCELLED, worker, error="opted_out", kind=EventKind.OPTED_OUT)
-            dropped.add(claim.id)
-    # Countries only: the kind of number (premium rate) was checked when it was queued and stays what it was.
-    rules = destinations_of(c.owner_id for c in claimed)
-    for claim in claimed:
-        rule = rules[claim.owner_id]
-        if claim.id not in dropped and rule.countries is not None and country_of(claim.phone) not in rule.countries:
-            finish(claim, Status.CANCELLED, worker, error=COUNTRY_NOT_ALLOWED, kind=EventKind.CANCELLED)
-            dropped.add(claim.id)
-    return [c for c in claimed if c.id not in dropped]
 
 
 def _settle_doubtful(doubtful: list[Claimed], run: _Run) -> tuple[list[Claimed], bool]:

@@ -22,8 +22,12 @@ def entries():
     return list(AuditEntry.objects.order_by("id").values_list("actor", "action", "target", "address", "via", "detail"))
 
 
-def entry(user, detail):
-    return (user.pk, "limits.change", "sending limits of alice", CLIENT, "admin", detail)
+def entry(user, detail, target="sending limits of alice"):
+    # The quotas, unchanged in these tests, are recorded as [before, after] like every limit.
+    return (user.pk, "limits.change", target, CLIENT, "admin", {**detail, **UNLIMITED})
+
+
+UNLIMITED = {"daily_parts": [None, None], "monthly_parts": [None, None]}
 
 
 def test_adding_a_users_limits_is_recorded_from_the_defaults(staff_client, user, alice):
@@ -46,6 +50,23 @@ def test_changing_them_is_recorded_with_before_and_after_and_saving_them_unchang
 
     detail = {"allowed_countries": [["GB"], ["FR", "GB"]], "allow_premium_rate": [False, False]}
     assert entries() == [entry(user, detail)]
+
+
+def test_a_quota_change_is_recorded(staff_client, user, alice):
+    limits = SendingLimits.objects.create(owner=alice, allowed_countries=["GB"])
+    change = reverse("admin:messaging_sendinglimits_change", args=[limits.pk])
+
+    staff_client.post(
+        change, {"allowed_countries": "GB", "daily_parts": "500", "monthly_parts": ""}, REMOTE_ADDR=CLIENT
+    )
+
+    (detail,) = [row[5] for row in entries()]
+    assert detail == {
+        "allowed_countries": [["GB"], ["GB"]],
+        "allow_premium_rate": [False, False],
+        "daily_parts": [None, 500],
+        "monthly_parts": [None, None],
+    }
 
 
 def test_the_owner_of_limits_stays_theirs(staff_client, alice, other_user):
@@ -81,6 +102,5 @@ def test_removing_them_one_at_a_time_or_from_the_list_is_recorded(staff_client, 
     assert not SendingLimits.objects.exists()
     assert entries() == [
         entry(user, {"allowed_countries": [["GB"], []], "allow_premium_rate": [False, False]}),
-        (user.pk, "limits.change", "sending limits of bob", CLIENT, "admin",
-         {"allowed_countries": [[], []], "allow_premium_rate": [True, False]}),
+        entry(user, {"allowed_countries": [[], []], "allow_premium_rate": [True, False]}, "sending limits of bob"),
     ]  # fmt: skip

@@ -1,0 +1,134 @@
+"""Bursts: many sends to a country a user seldom sends to are held until staff approve or reject them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from inboxerr.models import AuditEntry
+from messaging import bursts, dispatcher
+from messaging.models import CountryUsage, Message, SendingReview, Waiting
+from messaging.tests.factories import MessageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def small_threshold(settings):
+    settings.SMS_BURST_MIN_PARTS = 5
+    settings.SMS_BURST_USUAL_SHARE = 0.05
+    settings.PHONE_DEFAULT_REGION = "GB"
+    bursts._history.cache_clear()
+    yield
+    bursts._history.cache_clear()
+
+
+def queue(user, prefix: str, count: int) -> list[Message]:
+    return [MessageFactory(owner=user, phone=f"{prefix}{i:04d}") for i in range(count)]
+
+
+@pytest.mark.parametrize(("phone", "code"), [("+447400123456", "44"), ("+12015550123", "1"), ("+2348031234567", "234")])
+def test_the_calling_code_is_read_from_the_number(phone, code):
+    assert bursts.calling_code(phone) == code
+
+
+def test_many_sends_to_a_country_never_sent_to_before_are_held_for_review(user, locmem_gateway):
+    queue(user, "+23480312", 8)  # Nigeria, never messaged by this user
+
+    dispatcher.dispatch(worker="test-worker", seconds=30)
+
+    assert len(locmem_gateway.outbox) == 5  # up to SMS_BURST_MIN_PARTS go
+    held = Message.objects.filter(status="QUEUED")
+    assert set(held.values_list("waiting", "attempts")) == {(Waiting.REVIEW, 0)}
+    assert held.count() == 3
+    review = SendingReview.objects.get()
+    assert (review.calling_code, review.status) == ("234", "open")
+    assert "6 SMS parts to +234 today, over 5" in review.reason
+
+
+def test_the_deployments_own_country_is_never_a_burst(user, locmem_gateway):
+    queue(user, "+4474001", 8)
+
+    dispatcher.dispatch(worker="test-worker", seconds=30)
+
+    assert len(locmem_gateway.outbox) == 8
+    assert not SendingReview.objects.exists()
+
+
+def test_a_country_that_is_part_of_the_users_usual_mix_is_not_a_burst(user, locmem_gateway):
+    yesterday = timezone.localdate() - timedelta(days=1)
+    CountryUsage.objects.create(owner=user, day=yesterday, calling_code="44", parts=900)
+    CountryUsage.objects.create(owner=user, day=yesterday, calling_code="234", parts=100)  # 10% of the mix
+    queue(user, "+23480312", 8)
+
+    dispatcher.dispatch(worker="test-worker", seconds=30)
+
+    assert len(locmem_gateway.outbox) == 8
+    assert CountryUsage.objects.get(day=timezone.localdate(), calling_code="234").parts == 8
+
+
+def test_approving_a_review_sends_the_held_messages_and_the_rest_of_the_day(staff_client, user, locmem_gateway):
+    queue(user, "+23480312", 8)
+    dispatcher.dispatch(worker="test-worker", seconds=30)
+    review = SendingReview.objects.get()
+
+    response = staff_client.post(
+        reverse("admin:messaging_sendingreview_changelist"), {"action": "approve", "_selected_action": [review.pk]}
+    )
+    dispatcher.dispatch(worker="test-worker", seconds=30)
+    queue(user, "+23480399", 3)
+    dispatcher.dispatch(worker="test-worker", seconds=30)
+
+    assert response.status_code == 302
+    assert len(locmem_gateway.outbox) == 11
+    review.refresh_from_db()
+    assert (review.status, review.decided_by) == ("approved", user)
+    entry = AuditEntry.objects.get(action="review.approve")
+    assert entry.detail == {"messages": 3}
+
+
+def test_rejecting_a_review_cancels_the_held_messages(staff_client, user, locmem_gateway):
+    queue(user, "+23480312", 8)
+    dispatcher.dispatch(worker="test-worker", seconds=30)
+    review = SendingReview.objects.get()
+
+    staff_client.post(
+        reverse("admin:messaging_sendingreview_changelist"), {"action": "reject", "_selected_action": [review.pk]}
+    )
+    queue(user, "+23480399", 2)
+    dispatcher.dispatch(worker="test-worker", seconds=30)
+
+    assert len(locmem_gateway.outbox) == 5
+    assert Message.objects.filter(status="CANCELLED", error=bursts.BURST_REJECTED).count() == 5
+    assert AuditEntry.objects.filter(action="review.reject").exists()
+
+
+def test_the_review_page_lists_what_is_held(staff_client, user, locmem_gateway):
+    queue(user, "+23480312", 8)
+    dispatcher.dispatch(worker="test-worker", seconds=30)
+
+    page = staff_client.get(reverse("admin:messaging_sendingreview_changelist")).content.decode()
+
+    assert "+234" in page
+    assert '<td class="field-held">3</td>' in page
+
+
+def test_a_user_sees_their_open_review_in_their_usage(api, user, locmem_gateway):
+    queue(user, "+23480312", 8)
+    dispatcher.dispatch(worker="test-worker", seconds=30)
+
+    reviews = api.get("/api/v1/usage").json()["reviews"]
+
+    assert [(r["calling_code"], r["status"]) for r in reviews] == [("234", "open")]
+
+
+def test_the_rule_can_be_turned_off(settings, user, locmem_gateway):
+    settings.SMS_BURST_MIN_PARTS = 0
+    queue(user, "+23480312", 8)
+
+    dispatcher.dispatch(worker="test-worker", seconds=30)
+
+    assert len(locmem_gateway.outbox) == 8
