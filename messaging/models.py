@@ -124,9 +124,14 @@ class Message(models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [
-            # The dispatcher's claim: due QUEUED messages, oldest first. Partial, so
-            # it holds only the waiting messages, not the millions already sent nor those held.
-            models.Index(fields=["next_attempt_at"], condition=Q(status="QUEUED", held=False), name="message_due_idx"),
+            # The dispatcher's claim: the owners with a message due (walked one owner at a time), and each owner's
+            # due QUEUED messages, oldest first, so a claim shares its batch between owners (dispatcher.claims).
+            # Partial, so it holds only the waiting messages, not the millions already sent nor those held.
+            models.Index(
+                fields=["owner", "next_attempt_at"],
+                condition=Q(status="QUEUED", held=False),
+                name="message_owner_due_idx",
+            ),
             # Held messages of one campaign, found again when it resumes.
             models.Index(fields=["campaign"], condition=Q(status="QUEUED", held=True), name="message_held_idx"),
             # Expired leases, looked for by the safety-net sweep.

@@ -13,14 +13,17 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from messaging.backends.base import OutgoingSMS
@@ -68,19 +71,65 @@ class Claimed:
 
 
 def claim_due(*, worker: str, limit: int, now: datetime | None = None) -> list[Claimed]:
-    """Claim up to `limit` due QUEUED messages, oldest first, in one statement."""
+    """Claim up to `limit` due QUEUED messages in one statement (after finding whose are due): each owner's
+    oldest first, the batch shared between owners, so one user's backlog never holds back another's message."""
     now = now or timezone.now()
-    # held=False matches message_due_idx, which leaves out paused campaigns' messages; the holds
+    # held=False matches message_owner_due_idx, which leaves out paused campaigns' messages; the holds
     # still apply, for the moments before a pause's messages are marked held.
     due = Message.objects.filter(status=Status.QUEUED, held=False, next_attempt_at__lte=now)
     for condition in _holds:
         due = due.exclude(condition)
-    due_ids = due.order_by("next_attempt_at").values("id")[:limit]
-    if connection.vendor == "postgresql":
-        due_ids = due_ids.select_for_update(skip_locked=True, of=("self",))
+    if connection.vendor != "postgresql":  # one writer at a time (SQLite): the oldest due, whoever's
+        return _claim(due.order_by("next_attempt_at").values("id")[:limit].query.sql_with_params, worker, now)
+    owners = _owners_with_due(now)
+    if not owners:
+        return []
+    return _claim(partial(_shared_between, owners, due, limit), worker, now)
+
+
+def _owners_with_due(now: datetime) -> list[int]:
+    """The owners with a due message, found in a walk of message_owner_due_idx that visits each owner once
+    (PostgreSQL has no skip scan): a handful of index probes, however many messages each owner has queued."""
+    table = Message._meta.db_table
+    waiting = f"status = '{Status.QUEUED}' AND NOT held"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE owners(owner_id) AS ("
+            f" (SELECT owner_id FROM {table} WHERE {waiting} ORDER BY owner_id LIMIT 1)"
+            f" UNION ALL SELECT (SELECT owner_id FROM {table} WHERE {waiting} AND owner_id > owners.owner_id"
+            f"  ORDER BY owner_id LIMIT 1) FROM owners WHERE owners.owner_id IS NOT NULL)"
+            f" SELECT owner_id FROM owners WHERE owner_id IS NOT NULL AND EXISTS ("
+            f"  SELECT 1 FROM {table} m WHERE m.owner_id = owners.owner_id AND {waiting} AND next_attempt_at <= %s)",
+            [now],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _shared_between(owners: list[int], due: QuerySet[Message], limit: int) -> tuple[str, tuple[Any, ...]]:
+    """Ids of up to `limit` due messages, locked, an equal share of them from each owner (each share its
+    owner's oldest), the owners taken in a random order so that no one comes first in every claim. An owner
+    with fewer due than its share leaves the rest of the batch unfilled: the next claim, a moment later, shares
+    between the owners still waiting. Each share is a walk of message_owner_due_idx from that owner's oldest."""
+    share = -(-limit // len(owners))
+    per_owner = (
+        due.filter(owner_id=RawSQL("o.owner_id", ()))
+        .order_by("next_attempt_at")
+        .values("id")[:share]
+        .select_for_update(skip_locked=True, of=("self",))
+    )
+    sql, params = per_owner.query.sql_with_params()
+    return (
+        f"SELECT c.id FROM (SELECT owner_id FROM unnest(%s::integer[]) AS u(owner_id) ORDER BY random()) o "
+        f"CROSS JOIN LATERAL ({sql}) c LIMIT %s",
+        (owners, *params, limit),
+    )
+
+
+def _claim(select: Callable[[], tuple[str, Sequence[Any]]], worker: str, now: datetime) -> list[Claimed]:
+    """Lease the messages the query `select()` compiles to (ids, locked) to `worker`, in one statement."""
     lease = now + timedelta(seconds=settings.SMS_LEASE_SECONDS)
     with transaction.atomic(), connection.cursor() as cursor:
-        subquery, params = due_ids.query.sql_with_params()  # FOR UPDATE compiles only inside a transaction
+        subquery, params = select()  # FOR UPDATE compiles only inside a transaction
         cursor.execute(
             f"UPDATE {Message._meta.db_table} SET status = %s, lease_expires_at = %s, claimed_by = %s, "
             f"attempts = attempts + 1, waiting = '', updated_at = %s WHERE id IN ({subquery}) "

@@ -65,3 +65,70 @@ def test_concurrent_claimers_never_claim_a_message_twice(user):
     assert len(set(every)) == total
     assert sum(1 for batch in claims.values() if batch) > 1  # they really ran side by side
     assert Message.objects.filter(status=S.SENDING).count() == total
+
+
+def backlog(owner, count: int, *, age_seconds: int, prefix: str) -> None:
+    """`count` messages of `owner`, due `age_seconds` ago."""
+    due = timezone.now() - timedelta(seconds=age_seconds)
+    Message.objects.bulk_create(
+        Message(owner=owner, phone=f"{prefix}{i:05d}", content="x", next_attempt_at=due) for i in range(count)
+    )
+
+
+@pytest.mark.postgres
+def test_one_users_backlog_does_not_hold_back_another_users_message(user, other_user):
+    backlog(user, 1000, age_seconds=60, prefix="+4474001")
+    backlog(other_user, 1, age_seconds=1, prefix="+4474002")  # queued after all of them
+
+    claimed = dispatcher.claim_due(worker="w1", limit=200)
+
+    owners = [c.owner_id for c in claimed]
+    assert owners.count(other_user.pk) == 1
+    # The batch is shared: the first user gets their share, not the whole batch, while another waits.
+    assert owners.count(user.pk) == 100
+    # Each owner's share is their oldest.
+    assert Message.objects.filter(owner=user, status=S.QUEUED).count() == 900
+
+
+@pytest.mark.postgres
+def test_with_one_owner_waiting_a_claim_takes_a_whole_batch_oldest_first(user, other_user):
+    backlog(user, 300, age_seconds=60, prefix="+4474001")
+    # Another user's messages that are not due yet (scheduled, or waiting for quiet hours) take no share.
+    Message.objects.create(owner=other_user, phone="+447400300000", content="x",
+                           next_attempt_at=timezone.now() + timedelta(hours=3))  # fmt: skip
+
+    claimed = dispatcher.claim_due(worker="w1", limit=200)
+
+    assert len(claimed) == 200
+    assert {c.owner_id for c in claimed} == {user.pk}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_claimers_sharing_between_owners_never_claim_a_message_twice(user, other_user):
+    from inboxerr.tests.factories import UserFactory
+
+    owners = [user, other_user, UserFactory()]
+    for n, owner in enumerate(owners):
+        backlog(owner, 200, age_seconds=60 - n, prefix=f"+447400{n}")
+    claims: dict[str, list] = {}
+    start = threading.Barrier(3)
+
+    def claimer(name: str) -> None:
+        mine = claims.setdefault(name, [])
+        try:
+            start.wait()
+            while batch := dispatcher.claim_due(worker=name, limit=30):
+                mine.extend(c.id for c in batch)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claimer, args=(f"w{i}",)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    every = [message_id for batch in claims.values() for message_id in batch]
+    assert len(every) == len(set(every)) == 600
+    assert Message.objects.filter(status=S.SENDING).count() == 600

@@ -176,9 +176,12 @@ def test_behind_nginx_slow_clients_leave_health_and_the_api_answering(nginx, use
     health_times = [seconds for status, seconds in seen["health"]]
     assert {status for status, _ in seen["health"]} == {200}
     assert {status for status, _ in seen["api"]} == {200}
-    assert max(health_times) < 0.2, health_times
-    assert len(seen["health"]) >= 10
+    # A starved probe waits the full 5 s (see the bare-gunicorn test); a served one takes milliseconds. The
+    # bounds leave room for a busy CI machine (one probe took 0.21 s there while other work ran).
     median, worst = statistics.median(health_times) * 1000, max(health_times) * 1000
+    assert median < 100, health_times
+    assert worst < 1000, health_times
+    assert len(seen["health"]) >= 10
     print(f"behind nginx: /healthz median {median:.1f} ms, max {worst:.1f} ms")
 
 
