@@ -110,9 +110,11 @@ class Message(models.Model):
     held = models.BooleanField(default=False)
     gateway_message_id = models.CharField(max_length=100, blank=True, default="")
     # "08:00-21:00": sent only while the recipient's local time is inside it (messaging.send_windows).
-    send_window = models.CharField(max_length=11, blank=True, default="")
+    # Defaults in the database too: rows written by SQL that predates the column (bulk loads, an older release
+    # still running during a deploy) get them.
+    send_window = models.CharField(max_length=11, blank=True, default="", db_default="")
     # Why a QUEUED message is not going out yet: a safeguard holds it until next_attempt_at, or staff decide.
-    waiting = models.CharField(max_length=16, choices=Waiting.choices, blank=True, default="")
+    waiting = models.CharField(max_length=16, choices=Waiting.choices, blank=True, default="", db_default="")
     parts_count = models.PositiveSmallIntegerField(default=1)
     error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
