@@ -9,14 +9,14 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
 from imports import tasks
@@ -173,6 +173,57 @@ def import_run(*, job_id: int, on_batch: Callable[[Progress], None] | None = Non
             job.refresh_from_db()
             _announce_finished(job)
     return None if stopped else job
+
+
+def import_run_fairly(*, job_id: int) -> ImportJob | None:
+    """A queued import task: run the waiting import that is fairest to run now, which may not be `job_id`.
+
+    Tasks run in the order they were queued, so five imports one user uploaded would otherwise run before a
+    two-row file another user uploaded a second later. Every upload queues one task, and each task runs one
+    waiting job: the one whose owner has the fewest imports running, then the owner whose last import started
+    longest ago, then the oldest. No owner runs more than IMPORT_RUNNING_PER_USER imports at once, so one user
+    never takes every worker: a task that finds only such owners' jobs waiting goes back in the queue.
+    """
+    for candidate in _fairest_waiting():
+        job = import_run(job_id=candidate)
+        if job is not None:
+            return job
+    if _waiting().exists():  # all of them belong to owners at their limit, or were taken meanwhile
+        time.sleep(IMPORT_RETRY_SECONDS)
+        tasks.enqueue_import(job_id=job_id)
+    return None
+
+
+# A task that found no job it may run waits this long before queuing itself again: no busy loop.
+IMPORT_RETRY_SECONDS = 1.0
+
+
+def _waiting() -> QuerySet[ImportJob]:
+    """Jobs no parser is working on: not started, or whose parser stopped reporting."""
+    stalled = timezone.now() - timedelta(seconds=settings.IMPORT_STALL_SECONDS)
+    return ImportJob.objects.filter(status=PROCESSING).filter(Q(started_at__isnull=True) | Q(heartbeat_at__lt=stalled))
+
+
+def _fairest_waiting() -> list[int]:
+    """The waiting jobs that may start now, fairest first (see import_run_fairly)."""
+    waiting = list(_waiting().values_list("pk", "owner_id", "created_at").order_by("created_at")[:100])
+    owners = {owner_id for _, owner_id, _ in waiting}
+    stalled = timezone.now() - timedelta(seconds=settings.IMPORT_STALL_SECONDS)
+    running = Counter(
+        ImportJob.objects.filter(owner_id__in=owners, status=PROCESSING, heartbeat_at__gte=stalled)
+        .exclude(started_at__isnull=True)
+        .values_list("owner_id", flat=True)
+    )
+    last_start = dict(
+        ImportJob.objects.filter(owner_id__in=owners, started_at__isnull=False)
+        .values("owner_id")
+        .annotate(last=Max("started_at"))
+        .values_list("owner_id", "last")
+    )
+    never = datetime.min.replace(tzinfo=UTC)
+    eligible = [job for job in waiting if running[job[1]] < settings.IMPORT_RUNNING_PER_USER]
+    eligible.sort(key=lambda job: (running[job[1]], last_start.get(job[1], never), job[2]))
+    return [pk for pk, _, _ in eligible]
 
 
 def _claim(job_id: int) -> ImportJob | None:

@@ -13,9 +13,10 @@ from django_q.tasks import async_task
 
 
 def run_import(job_id: int) -> str | None:
-    from imports.services import import_run
+    """Run a waiting import, the fairest to run now (imports.services.import_run_fairly), not always job_id's."""
+    from imports.services import import_run_fairly
 
-    job = import_run(job_id=job_id)
+    job = import_run_fairly(job_id=job_id)
     return job.status if job else None
 
 

@@ -260,6 +260,9 @@ IMPORT_MAX_PROCESSING = env.int("IMPORT_MAX_PROCESSING", default=5)
 # IMPORT_MAX_PREVIEWS of them at once.
 IMPORT_PREVIEW_SECONDS = env.int("IMPORT_PREVIEW_SECONDS", default=3600)
 IMPORT_MAX_PREVIEWS = env.int("IMPORT_MAX_PREVIEWS", default=10)
+# Imports of one user parsed at once, at most: below Q_WORKERS (three by default), so one user's uploads never take
+# every worker, and another user's file is the next to start (imports.services.import_run_fairly).
+IMPORT_RUNNING_PER_USER = env.int("IMPORT_RUNNING_PER_USER", default=2)
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="GB")
 # rphonenumbers (a Rust-backed port of phonenumbers, about ten times faster, used where its numbering-plan data is
 # phonenumbers') or phonenumbers alone, the reference (imports/phones.py).

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -84,7 +85,14 @@ def claim_due(*, worker: str, limit: int, now: datetime | None = None) -> list[C
     owners = _owners_with_due(now)
     if not owners:
         return []
-    return _claim(partial(_shared_between, owners, due, limit), worker, now)
+    claimed = _claim(partial(_shared_between, owners, due, limit), worker, now)
+    # Owners with fewer due than their share left room: the owners that filled theirs may have more.
+    share = _share(limit, owners)
+    taken = Counter(c.owner_id for c in claimed)
+    fuller = [owner for owner in owners if taken[owner] >= share]
+    if len(claimed) < limit and len(fuller) < len(owners) and fuller:
+        claimed += _claim(partial(_shared_between, fuller, due, limit - len(claimed)), worker, now)
+    return claimed
 
 
 def _owners_with_due(now: datetime) -> list[int]:
@@ -107,10 +115,9 @@ def _owners_with_due(now: datetime) -> list[int]:
 
 def _shared_between(owners: list[int], due: QuerySet[Message], limit: int) -> tuple[str, tuple[Any, ...]]:
     """Ids of up to `limit` due messages, locked, an equal share of them from each owner (each share its
-    owner's oldest), the owners taken in a random order so that no one comes first in every claim. An owner
-    with fewer due than its share leaves the rest of the batch unfilled: the next claim, a moment later, shares
-    between the owners still waiting. Each share is a walk of message_owner_due_idx from that owner's oldest."""
-    share = -(-limit // len(owners))
+    owner's oldest), the owners taken in a random order so that no one comes first in every claim. Each share
+    is a walk of message_owner_due_idx from that owner's oldest."""
+    share = _share(limit, owners)
     per_owner = (
         due.filter(owner_id=RawSQL("o.owner_id", ()))
         .order_by("next_attempt_at")
@@ -123,6 +130,10 @@ def _shared_between(owners: list[int], due: QuerySet[Message], limit: int) -> tu
         f"CROSS JOIN LATERAL ({sql}) c LIMIT %s",
         (owners, *params, limit),
     )
+
+
+def _share(limit: int, owners: list[int]) -> int:
+    return -(-limit // len(owners))
 
 
 def _claim(select: Callable[[], tuple[str, Sequence[Any]]], worker: str, now: datetime) -> list[Claimed]:

@@ -68,10 +68,11 @@ def test_concurrent_claimers_never_claim_a_message_twice(user):
 
 
 def backlog(owner, count: int, *, age_seconds: int, prefix: str) -> None:
-    """`count` messages of `owner`, due `age_seconds` ago."""
+    """`count` messages of `owner`, the first due `age_seconds` ago, each a millisecond after the one before."""
     due = timezone.now() - timedelta(seconds=age_seconds)
     Message.objects.bulk_create(
-        Message(owner=owner, phone=f"{prefix}{i:05d}", content="x", next_attempt_at=due) for i in range(count)
+        Message(owner=owner, phone=f"{prefix}{i:05d}", content="x", next_attempt_at=due + timedelta(milliseconds=i))
+        for i in range(count)
     )
 
 
@@ -84,10 +85,21 @@ def test_one_users_backlog_does_not_hold_back_another_users_message(user, other_
 
     owners = [c.owner_id for c in claimed]
     assert owners.count(other_user.pk) == 1
-    # The batch is shared: the first user gets their share, not the whole batch, while another waits.
-    assert owners.count(user.pk) == 100
-    # Each owner's share is their oldest.
-    assert Message.objects.filter(owner=user, status=S.QUEUED).count() == 900
+    # The room the second user's share left is the first user's: the batch stays full.
+    assert owners.count(user.pk) == 199
+
+
+@pytest.mark.postgres
+def test_two_backlogs_share_a_batch_equally_each_oldest_first(user, other_user):
+    backlog(user, 1000, age_seconds=60, prefix="+4474001")
+    backlog(other_user, 1000, age_seconds=1, prefix="+4474002")
+
+    claimed = dispatcher.claim_due(worker="w1", limit=200)
+
+    owners = [c.owner_id for c in claimed]
+    assert (owners.count(user.pk), owners.count(other_user.pk)) == (100, 100)
+    oldest = Message.objects.filter(owner=user).order_by("next_attempt_at").values_list("id", flat=True)[:100]
+    assert {c.id for c in claimed if c.owner_id == user.pk} == set(oldest)
 
 
 @pytest.mark.postgres
