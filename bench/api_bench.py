@@ -123,7 +123,11 @@ def prepare_database() -> str:
             conn.execute(f"CREATE DATABASE {DB_NAME}")
     manage("migrate", "-v0")
     with psycopg.connect(DB_URL, autocommit=True) as conn:  # a clean slate, in the bench database only
-        conn.execute("TRUNCATE messaging_message, messaging_taskrecord, django_q_ormq CASCADE")
+        # inboxerr_tokenuse: earlier runs' tokens are deleted below, and their use rows point at them.
+        conn.execute(
+            "TRUNCATE messaging_message, messaging_taskrecord, django_q_ormq, inboxerr_tokenuse, "
+            "messaging_quotausage CASCADE"
+        )
         conn.execute(
             "DELETE FROM knox_authtoken WHERE user_id IN (SELECT id FROM auth_user WHERE username = %s)", [USERNAME]
         )

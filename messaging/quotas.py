@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.dispatch import Signal
@@ -142,24 +142,54 @@ def take(wanted: dict[int, list[int]], quotas: dict[int, Quota], now: datetime |
     return spent
 
 
-def charge(*, owner_id: int, parts: int, enforce: bool = True, now: datetime | None = None) -> None:
+def charge(
+    *, owner_id: int, parts: int, enforce: bool = True, quota: Quota | None = None, now: datetime | None = None
+) -> None:
     """Count `parts` queued at once (a send, a batch), all or nothing. Over the quota: QuotaReached (a 429
     with Retry-After at the reset), unless `enforce` is off (an automatic HELP answer: counted, never refused).
-    Call it inside the transaction that queues the messages, so a refusal queues nothing."""
+    Call it inside the transaction that queues the messages, so a refusal queues nothing. `quota`: the owner's,
+    when the caller has read their limits already.
+
+    One statement adds the parts to the day's and the month's rows, locking them until the transaction ends,
+    and answers the new totals; over a limit, the exception rolls the addition back with the rest. (The
+    dispatcher's `take` reads before it adds, as it may fit only some of a campaign's messages.)"""
     if parts <= 0:
         return
-    quota = quotas_of([owner_id])[owner_id] if enforce else Quota(None, None)
-    spent = take({owner_id: [parts]}, {owner_id: quota}, now)[owner_id]
-    if spent.full is not None:
-        left = max(spent.limit - spent.used, 0)
-        resets_at = spent.full.resets_at
-        raise QuotaReached(
-            f"This needs {parts:,} SMS parts and {left:,} are left of your "
-            f"{'daily' if spent.full.kind == QuotaPeriod.DAY else 'monthly'} quota of {spent.limit:,}; "
-            f"it resets at {resets_at:%Y-%m-%d %H:%M %Z}.",
-            retry_after=max(int((resets_at - (now or timezone.now())).total_seconds()) + 1, 1),
-            details={"needed": parts, "left": left, "limit": spent.limit, "resets_at": resets_at.isoformat()},
+    day, month = periods(now)
+    with transaction.atomic(savepoint=False):
+        totals = _add(owner_id, parts, day, month)
+        if not enforce:
+            return
+        quota = quota or quotas_of([owner_id])[owner_id]
+        for period in (month, day):  # both full: the month's reset is the later, so it is the one to wait for
+            limit = quota.limit(period.kind)
+            if limit is not None and totals[period.kind] > limit:
+                raise _refusal(parts, limit, totals[period.kind] - parts, period, now)
+
+
+def _add(owner_id: int, parts: int, day: Period, month: Period) -> dict[str, int]:
+    """Add `parts` to the owner's day and month rows (created if new, in take's lock order); their new totals."""
+    table = QuotaUsage._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (owner_id, period, starts, parts) VALUES (%s, %s, %s, %s), (%s, %s, %s, %s) "
+            f"ON CONFLICT (owner_id, period, starts) DO UPDATE SET parts = {table}.parts + EXCLUDED.parts "
+            "RETURNING period, parts",
+            [owner_id, day.kind, day.starts, parts, owner_id, month.kind, month.starts, parts],
         )
+        return dict(cursor.fetchall())
+
+
+def _refusal(parts: int, limit: int, used: int, period: Period, now: datetime | None) -> QuotaReached:
+    left = max(limit - used, 0)
+    resets_at = period.resets_at
+    return QuotaReached(
+        f"This needs {parts:,} SMS parts and {left:,} are left of your "
+        f"{'daily' if period.kind == QuotaPeriod.DAY else 'monthly'} quota of {limit:,}; "
+        f"it resets at {resets_at:%Y-%m-%d %H:%M %Z}.",
+        retry_after=max(int((resets_at - (now or timezone.now())).total_seconds()) + 1, 1),
+        details={"needed": parts, "left": left, "limit": limit, "resets_at": resets_at.isoformat()},
+    )
 
 
 def refund(parts_by_owner: dict[int, int], now: datetime | None = None) -> None:

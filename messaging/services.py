@@ -19,19 +19,20 @@ from imports.phones import InvalidPhone, read_phone
 from inboxerr.bulk import insert_ignoring_conflicts
 from inboxerr.exceptions import Conflict, InboxerrException, Unprocessable
 from inboxerr.ids import uuid7
-from messaging.destinations import destinations_for
+from messaging.destinations import destinations_from
 from messaging.models import (
     EventKind,
     EventSource,
     Message,
     MessageEvent,
     OptOut,
+    SendingLimits,
     TallyKind,
     TaskRecord,
     Waiting,
     opted_out_for,
 )
-from messaging.quotas import charge
+from messaging.quotas import charge, quota_from
 from messaging.send_windows import NEVER, WindowClock
 from messaging.tallies import tally
 from messaging.tasks import kick_dispatcher
@@ -115,7 +116,9 @@ def messages_send(
             "phone", flat=True
         )
     )
-    destinations = destinations_for(owner_id)
+    # The user's limits, read once for where the messages may go and how many parts they may send.
+    limits = SendingLimits.objects.filter(owner_id=owner_id).first()
+    destinations = destinations_from(limits)
     skipped: list[dict[str, Any]] = []
     rendered: list[tuple[Recipient, str, int]] = []
     missing: set[str] = set()
@@ -176,7 +179,8 @@ def messages_send(
             rows.append((uuid7(), owner_id, task.pk, r.phone, text, r.variables, parts, due, window, waiting))
         insert_ignoring_conflicts(model=Message, columns=QUEUE_COLUMNS, rows=rows)
         # Last, so the quota row is locked only for the commit; a refusal rolls the messages back.
-        charge(owner_id=owner_id, parts=sum(parts for *_, parts in rendered), enforce=enforce_quota)
+        quota = quota_from(limits.daily_parts, limits.monthly_parts) if limits else quota_from(None, None)
+        charge(owner_id=owner_id, parts=sum(parts for *_, parts in rendered), enforce=enforce_quota, quota=quota)
         kick_dispatcher()
     return Queued(task=task, message_ids=[str(row[0]) for row in rows], skipped=skipped)
 
