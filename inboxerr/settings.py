@@ -270,7 +270,8 @@ PHONE_PARSER = env.str("PHONE_PARSER", default="rphonenumbers")
 IMPORT_RETENTION_DAYS = env.int("IMPORT_RETENTION_DAYS", default=4)
 # A PROCESSING job whose parser has not reported for this long is handed to another worker.
 IMPORT_STALL_SECONDS = env.int("IMPORT_STALL_SECONDS", default=300)
-# Processes that parse phone numbers beside the one writing to the database (0: parse in-process).
+# Above 0: an import reads and converts its rows in one helper process beside the worker writing them to the
+# database (imports.ahead); 0: all in the worker's own process.
 IMPORT_PARSE_PROCESSES = env.int("IMPORT_PARSE_PROCESSES", default=os.cpu_count() or 1)
 
 # --- Sending SMS -------------------------------------------------------------

@@ -67,6 +67,11 @@ def quotas_of(owner_ids: Iterable[int]) -> dict[int, Quota]:
     return {owner_id: quota_from(*own.get(owner_id, (None, None))) for owner_id in owner_ids}
 
 
+def quota_of(limits: SendingLimits | None) -> Quota:
+    """The quota of a user whose limits (None: none set) the caller has read already."""
+    return quota_from(limits.daily_parts, limits.monthly_parts) if limits else quota_from(None, None)
+
+
 def quota_from(daily: int | None, monthly: int | None) -> Quota:
     """A user's own limits, the deployment's defaults where they have none."""
     return Quota(

@@ -32,7 +32,7 @@ from messaging.models import (
     Waiting,
     opted_out_for,
 )
-from messaging.quotas import charge, quota_from
+from messaging.quotas import charge, quota_of
 from messaging.send_windows import NEVER, WindowClock
 from messaging.tallies import tally
 from messaging.tasks import kick_dispatcher
@@ -179,8 +179,8 @@ def messages_send(
             rows.append((uuid7(), owner_id, task.pk, r.phone, text, r.variables, parts, due, window, waiting))
         insert_ignoring_conflicts(model=Message, columns=QUEUE_COLUMNS, rows=rows)
         # Last, so the quota row is locked only for the commit; a refusal rolls the messages back.
-        quota = quota_from(limits.daily_parts, limits.monthly_parts) if limits else quota_from(None, None)
-        charge(owner_id=owner_id, parts=sum(parts for *_, parts in rendered), enforce=enforce_quota, quota=quota)
+        total_parts = sum(parts for *_, parts in rendered)
+        charge(owner_id=owner_id, parts=total_parts, enforce=enforce_quota, quota=quota_of(limits))
         kick_dispatcher()
     return Queued(task=task, message_ids=[str(row[0]) for row in rows], skipped=skipped)
 

@@ -19,10 +19,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from messaging import bursts, quotas
-from messaging.destinations import COUNTRY_NOT_ALLOWED, country_of, destinations_of
+from messaging.destinations import COUNTRY_NOT_ALLOWED, country_of, destinations_from
 from messaging.dispatcher.claims import Claimed, release
 from messaging.dispatcher.outcomes import finish
-from messaging.models import EventKind, Message, OptOut, Waiting
+from messaging.models import EventKind, Message, OptOut, SendingLimits, Waiting
 from messaging.send_windows import NEVER, WindowClock
 
 Status = Message.Status
@@ -32,13 +32,15 @@ UNTIL_DECIDED = datetime(9999, 1, 1, tzinfo=UTC)
 
 def screened(claimed: list[Claimed], worker: str) -> list[Claimed]:
     """What of a fresh claim may be sent now; the rest is cancelled or put back, each with its reason."""
-    claimed = _drop_opted_out(claimed, worker)
+    # The owners' limits, read once for where their messages may go and how many parts they may send.
+    limits = {row.owner_id: row for row in SendingLimits.objects.filter(owner_id__in={c.owner_id for c in claimed})}
+    claimed = _drop_opted_out(claimed, worker, limits)
     claimed = _inside_quiet_hours(claimed, worker)
     claimed = _not_a_burst(claimed, worker)
-    return _within_quota(claimed, worker)
+    return _within_quota(claimed, worker, limits)
 
 
-def _drop_opted_out(claimed: list[Claimed], worker: str) -> list[Claimed]:
+def _drop_opted_out(claimed: list[Claimed], worker: str, limits: dict[int, SendingLimits]) -> list[Claimed]:
     """Cancel claimed messages whose number opted out since they were queued, or that went to a country its
     owner may no longer send to; return the rest."""
     rows = OptOut.objects.filter(
@@ -52,7 +54,7 @@ def _drop_opted_out(claimed: list[Claimed], worker: str) -> list[Claimed]:
             finish(claim, Status.CANCELLED, worker, error="opted_out", kind=EventKind.OPTED_OUT)
             dropped.add(claim.id)
     # Countries only: the kind of number (premium rate) was checked when it was queued and stays what it was.
-    rules = destinations_of(c.owner_id for c in claimed)
+    rules = {owner_id: destinations_from(limits.get(owner_id)) for owner_id in {c.owner_id for c in claimed}}
     for claim in claimed:
         rule = rules[claim.owner_id]
         if claim.id not in dropped and rule.countries is not None and country_of(claim.phone) not in rule.countries:
@@ -105,7 +107,7 @@ def _not_a_burst(claimed: list[Claimed], worker: str) -> list[Claimed]:
     return [c for c in claimed if decisions.get(c.id, bursts.SEND) == bursts.SEND]
 
 
-def _within_quota(claimed: list[Claimed], worker: str) -> list[Claimed]:
+def _within_quota(claimed: list[Claimed], worker: str, limits: dict[int, SendingLimits]) -> list[Claimed]:
     """Count campaigns' messages against their owners' quotas the first time they are claimed (single sends
     and batches were counted when queued); what does not fit goes back until the reset, and campaigns are told
     (they pause until then)."""
@@ -115,9 +117,8 @@ def _within_quota(claimed: list[Claimed], worker: str) -> list[Claimed]:
             wanted[claim.owner_id].append(claim)
     if not wanted:
         return claimed
-    spent = quotas.take(
-        {owner_id: [c.parts for c in claims] for owner_id, claims in wanted.items()}, quotas.quotas_of(wanted)
-    )
+    owner_quotas = {owner_id: quotas.quota_of(limits.get(owner_id)) for owner_id in wanted}
+    spent = quotas.take({owner_id: [c.parts for c in claims] for owner_id, claims in wanted.items()}, owner_quotas)
     charged: dict[UUID, Claimed] = {}
     over: set[UUID] = set()
     for owner_id, claims in wanted.items():
