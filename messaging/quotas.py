@@ -41,10 +41,6 @@ class Quota:
     daily: int | None
     monthly: int | None
 
-    @property
-    def limited(self) -> bool:
-        return self.daily is not None or self.monthly is not None
-
     def limit(self, period: str) -> int | None:
         return self.daily if period == QuotaPeriod.DAY else self.monthly
 

@@ -4,6 +4,7 @@ import pytest
 
 from imports.models import ImportJob
 from imports.tests.factories import ContactFactory, ImportJobFactory
+from messaging.backends.locmem import LocmemBackend
 
 COLUMNS = {"phone": "Phone", "name": ["Name"], "variables": {"Order No.": "order_no", "City": "city"}}
 
@@ -17,3 +18,12 @@ def contacts_import(user):
             import_job=job, phone=f"+44740000000{i}", name=f"Person {i}", variables={"order_no": f"A-{i}", "city": city}
         )
     return job
+
+
+@pytest.fixture
+def locmem_gateway(settings):
+    """Sends go to the in-memory backend: LocmemBackend.outbox is what left."""
+    settings.SMS_BACKEND = "locmem"
+    LocmemBackend.reset()
+    yield LocmemBackend
+    LocmemBackend.reset()

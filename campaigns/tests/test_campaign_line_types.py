@@ -31,11 +31,8 @@ def upload_dir(settings, tmp_path):
 
 
 @pytest.fixture
-def gateway(settings):
-    settings.SMS_BACKEND = "locmem"
-    LocmemBackend.reset()
-    yield LocmemBackend
-    LocmemBackend.reset()
+def gateway(locmem_gateway):
+    return locmem_gateway
 
 
 @pytest.fixture

@@ -14,20 +14,11 @@ from campaigns.tests.factories import CampaignFactory
 from imports.models import ImportJob
 from imports.tests.factories import ContactFactory, ImportJobFactory
 from messaging import dispatcher
-from messaging.backends.locmem import LocmemBackend
 from messaging.models import Message, Waiting
 
 pytestmark = pytest.mark.django_db
 UK, NEW_YORK, LOS_ANGELES, INDIA = "+447400123456", "+12125551234", "+16505551234", "+919812345678"
 US_TOLL_FREE = "+18005550123"
-
-
-@pytest.fixture
-def locmem_gateway(settings):
-    settings.SMS_BACKEND = "locmem"
-    LocmemBackend.reset()
-    yield LocmemBackend
-    LocmemBackend.reset()
 
 
 def at(text: str) -> datetime:

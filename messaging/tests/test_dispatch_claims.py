@@ -14,6 +14,28 @@ from messaging.tests.factories import MessageFactory
 S = Message.Status
 
 
+def claim_side_by_side(*, claimers: int, limit: int) -> dict[str, list]:
+    """Claim in `claimers` threads at once until nothing is left: the ids each one claimed, by its name."""
+    claims: dict[str, list] = {}
+    start = threading.Barrier(claimers)
+
+    def claimer(name: str) -> None:
+        mine = claims.setdefault(name, [])
+        try:
+            start.wait()
+            while batch := dispatcher.claim_due(worker=name, limit=limit):
+                mine.extend(c.id for c in batch)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claimer, args=(f"w{i}",)) for i in range(claimers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return claims
+
+
 def test_a_claim_takes_the_oldest_due_messages_and_leases_them(user, settings):
     settings.SMS_LEASE_SECONDS = 60
     now = timezone.now()
@@ -42,23 +64,7 @@ def test_claimed_messages_are_not_claimed_again(user):
 def test_concurrent_claimers_never_claim_a_message_twice(user):
     total = 600
     Message.objects.bulk_create([Message(owner=user, phone=f"+4474000{i:05d}", content="x") for i in range(total)])
-    claims: dict[str, list] = {}
-    start = threading.Barrier(4)
-
-    def claimer(name: str) -> None:
-        mine = claims.setdefault(name, [])
-        try:
-            start.wait()
-            while batch := dispatcher.claim_due(worker=name, limit=25):
-                mine.extend(c.id for c in batch)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=claimer, args=(f"w{i}",)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    claims = claim_side_by_side(claimers=4, limit=25)
 
     every = [message_id for batch in claims.values() for message_id in batch]
     assert len(every) == total
@@ -123,23 +129,7 @@ def test_concurrent_claimers_sharing_between_owners_never_claim_a_message_twice(
     owners = [user, other_user, UserFactory()]
     for n, owner in enumerate(owners):
         backlog(owner, 200, age_seconds=60 - n, prefix=f"+447400{n}")
-    claims: dict[str, list] = {}
-    start = threading.Barrier(3)
-
-    def claimer(name: str) -> None:
-        mine = claims.setdefault(name, [])
-        try:
-            start.wait()
-            while batch := dispatcher.claim_due(worker=name, limit=30):
-                mine.extend(c.id for c in batch)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=claimer, args=(f"w{i}",)) for i in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    claims = claim_side_by_side(claimers=3, limit=30)
 
     every = [message_id for batch in claims.values() for message_id in batch]
     assert len(every) == len(set(every)) == 600
