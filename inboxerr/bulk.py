@@ -1,4 +1,5 @@
-"""Fast batch inserts that skip rows breaking a unique constraint, and count the rest exactly.
+"""Fast batch inserts that skip rows breaking a unique constraint, and count the rest exactly; and counters
+added to in one statement (add_to_counts).
 
 PostgreSQL: COPY into a session-local staging table with the target's column
 types, then one INSERT ... SELECT ... ON CONFLICT DO NOTHING. Elsewhere (SQLite):
@@ -167,3 +168,25 @@ def _defaults_for(
 
 def _constant(value: Any) -> Callable[[], Any]:
     return lambda: value
+
+
+def add_to_counts(
+    *, model: type[models.Model], keys: Sequence[str], count: str, rows: Sequence[Sequence[Any]], returning: str = ""
+) -> list[tuple[Any, ...]]:
+    """Add to counter rows in one statement: for each of `rows` (the `keys` columns' values, then the amount),
+    the row those keys name gets the amount added to its `count` column, or is created holding it. The rows
+    are locked in the order given until the caller's transaction ends, so callers that must not wait on each
+    other give them in one order. Answers the `returning` columns (comma-separated) of each row written."""
+    table = model._meta.db_table
+    columns = [*keys, count]
+    fields = [cast("models.Field[Any, Any]", model._meta.get_field(name)) for name in columns]
+    values = [f.get_db_prep_save(v, connection) for row in rows for f, v in zip(fields, row, strict=True)]
+    placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(rows))
+    tail = f" RETURNING {returning}" if returning else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES {placeholders} ON CONFLICT ({', '.join(keys)}) "
+            f"DO UPDATE SET {count} = {table}.{count} + EXCLUDED.{count}{tail}",
+            values,
+        )
+        return cursor.fetchall() if returning else []

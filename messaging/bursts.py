@@ -22,10 +22,10 @@ from functools import lru_cache
 
 import phonenumbers
 from django.conf import settings
-from django.db import connection
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from inboxerr.bulk import add_to_counts
 from messaging.models import CountryUsage, SendingReview
 
 Status = SendingReview.Status
@@ -137,14 +137,6 @@ def _add_to_mix(sent: list[tuple[int, str, int]], today: date) -> None:
     totals: defaultdict[tuple[int, str], int] = defaultdict(int)
     for owner_id, code, parts in sent:
         totals[owner_id, code] += parts
-    if not totals:
-        return
-    table = CountryUsage._meta.db_table
-    values = ", ".join(["(%s, %s, %s, %s)"] * len(totals))
-    params = [v for (owner_id, code), parts in sorted(totals.items()) for v in (owner_id, today, code, parts)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (owner_id, day, calling_code, parts) VALUES {values} "
-            f"ON CONFLICT (owner_id, day, calling_code) DO UPDATE SET parts = {table}.parts + EXCLUDED.parts",
-            params,
-        )
+    if totals:
+        rows = [(owner_id, today, code, parts) for (owner_id, code), parts in sorted(totals.items())]
+        add_to_counts(model=CountryUsage, keys=("owner_id", "day", "calling_code"), count="parts", rows=rows)

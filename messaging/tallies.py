@@ -6,10 +6,10 @@ import random
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
+from inboxerr.bulk import add_to_counts
 from messaging.models import Tally, TallyKind
 
 
@@ -21,15 +21,8 @@ def tally(kind: TallyKind, count: int = 1, *, at: datetime | None = None) -> Non
     """Add `count` to the hour of `at` (now); in the caller's transaction, so a rolled-back write counts nothing."""
     if count <= 0:
         return
-    hour = hour_of(at or timezone.now())
-    table = Tally._meta.db_table
-    value = hour if connection.vendor == "postgresql" else connection.ops.adapt_datetimefield_value(hour)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (hour, kind, shard, count) VALUES (%s, %s, %s, %s) "
-            f"ON CONFLICT (hour, kind, shard) DO UPDATE SET count = {table}.count + excluded.count",
-            [value, str(kind), random.randrange(Tally.SHARDS), count],
-        )
+    row = (hour_of(at or timezone.now()), str(kind), random.randrange(Tally.SHARDS), count)
+    add_to_counts(model=Tally, keys=("hour", "kind", "shard"), count="count", rows=[row])
 
 
 def totals_since(since: datetime) -> dict[str, int]:
