@@ -9,7 +9,6 @@ area code says US or CA).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import phonenumbers
@@ -52,19 +51,12 @@ class Destinations:
 
 
 def destinations_for(owner_id: int) -> Destinations:
-    return destinations_of([owner_id])[owner_id]
+    return destinations_from(SendingLimits.objects.filter(owner_id=owner_id).first())
 
 
 def destinations_from(limits: SendingLimits | None) -> Destinations:
     """The rule of a user whose limits (None: none set) the caller has read already."""
     return _rule(frozenset(code.upper() for code in settings.SMS_ALLOWED_COUNTRIES), limits)
-
-
-def destinations_of(owner_ids: Iterable[int]) -> dict[int, Destinations]:
-    """Each owner's rule, their limits read in one query (a dispatcher's claim holds many owners' messages)."""
-    owner_ids = set(owner_ids)
-    limits = {row.owner_id: row for row in SendingLimits.objects.filter(owner_id__in=owner_ids)}
-    return {owner_id: destinations_from(limits.get(owner_id)) for owner_id in owner_ids}
 
 
 def _rule(deployment: frozenset[str], limits: SendingLimits | None) -> Destinations:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import models
@@ -401,6 +402,11 @@ class SendingLimits(models.Model):
 
     def __str__(self) -> str:
         return f"sending limits of {self.owner}"
+
+
+def sending_limits_of(owner_ids: Iterable[int]) -> dict[int, SendingLimits]:
+    """The limits staff set for these users, by user; a user with none set is not in it."""
+    return {row.owner_id: row for row in SendingLimits.objects.filter(owner_id__in=set(owner_ids))}
 
 
 class QuotaPeriod(models.TextChoices):

@@ -21,14 +21,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.dispatch import Signal
 from django.utils import timezone
 
+from inboxerr.bulk import add_to_counts
 from inboxerr.exceptions import TooManyRequests
-from messaging.models import QuotaPeriod, QuotaUsage, SendingLimits
+from messaging.models import QuotaPeriod, QuotaUsage, SendingLimits, sending_limits_of
 
 # A user's campaign messages found no room. Arguments: owner_id, resets_at (when there is room again), reason.
 quota_reached = Signal()
@@ -58,9 +59,8 @@ class QuotaReached(TooManyRequests):
 
 def quotas_of(owner_ids: Iterable[int]) -> dict[int, Quota]:
     owner_ids = set(owner_ids)
-    rows = SendingLimits.objects.filter(owner_id__in=owner_ids).values_list("owner_id", "daily_parts", "monthly_parts")
-    own = {owner_id: (daily, monthly) for owner_id, daily, monthly in rows}
-    return {owner_id: quota_from(*own.get(owner_id, (None, None))) for owner_id in owner_ids}
+    limits = sending_limits_of(owner_ids)
+    return {owner_id: quota_of(limits.get(owner_id)) for owner_id in owner_ids}
 
 
 def quota_of(limits: SendingLimits | None) -> Quota:
@@ -138,8 +138,8 @@ def take(wanted: dict[int, list[int]], quotas: dict[int, Quota], now: datetime |
                 result.full, result.used, result.limit = full, used[full.kind], quota.limit(full.kind) or 0
             spent[owner_id] = result
             if total:
-                for period in (day, month):
-                    QuotaUsage.objects.filter(pk=rows[owner_id, period.kind].pk).update(parts=F("parts") + total)
+                counted = [rows[owner_id, period.kind].pk for period in (day, month)]
+                QuotaUsage.objects.filter(pk__in=counted).update(parts=F("parts") + total)
     return spent
 
 
@@ -170,15 +170,9 @@ def charge(
 
 def _add(owner_id: int, parts: int, day: Period, month: Period) -> dict[str, int]:
     """Add `parts` to the owner's day and month rows (created if new, in take's lock order); their new totals."""
-    table = QuotaUsage._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (owner_id, period, starts, parts) VALUES (%s, %s, %s, %s), (%s, %s, %s, %s) "
-            f"ON CONFLICT (owner_id, period, starts) DO UPDATE SET parts = {table}.parts + EXCLUDED.parts "
-            "RETURNING period, parts",
-            [owner_id, day.kind, day.starts, parts, owner_id, month.kind, month.starts, parts],
-        )
-        return dict(cursor.fetchall())
+    rows = [(owner_id, day.kind, day.starts, parts), (owner_id, month.kind, month.starts, parts)]
+    keys = ("owner_id", "period", "starts")
+    return dict(add_to_counts(model=QuotaUsage, keys=keys, count="parts", rows=rows, returning="period, parts"))
 
 
 def _refusal(parts: int, limit: int, used: int, period: Period, now: datetime | None) -> QuotaReached:

@@ -123,7 +123,8 @@ def messages_send(
     rendered: list[tuple[Recipient, str, int]] = []
     missing: set[str] = set()
     too_long: list[dict[str, Any]] = []
-    start = max(scheduled_at or timezone.now(), timezone.now())
+    now = timezone.now()
+    start = max(scheduled_at or now, now)
     clock = WindowClock(send_window, start)
     openings: dict[str, datetime] = {}
     for index, recipient in enumerate(recipients):
@@ -287,14 +288,16 @@ def opt_in_everyone(*, phone: str) -> int:
 
 
 def _cancel_waiting(messages: QuerySet[Message], source: EventSource) -> int:
+    return cancel_queued(messages, source=source, error="opted_out", kind=EventKind.OPTED_OUT)
+
+
+def cancel_queued(messages: QuerySet[Message], *, source: EventSource, error: str, kind: EventKind) -> int:
+    """Cancel the QUEUED ones among `messages` with `error` as the reason, each with its event; how many."""
     waiting = messages.filter(status=Status.QUEUED)
     cancelled = list(waiting.values_list("id", flat=True))
-    waiting.filter(id__in=cancelled).update(status=Status.CANCELLED, error="opted_out", updated_at=timezone.now())
+    waiting.filter(id__in=cancelled).update(status=Status.CANCELLED, error=error, updated_at=timezone.now())
     MessageEvent.objects.bulk_create(
-        [
-            MessageEvent(message_id=i, source=source, kind=EventKind.OPTED_OUT, status=Status.CANCELLED)
-            for i in cancelled
-        ]
+        [MessageEvent(message_id=i, source=source, kind=kind, status=Status.CANCELLED) for i in cancelled]
     )
     return len(cancelled)
 

@@ -72,8 +72,9 @@ class Claimed:
 
 
 def claim_due(*, worker: str, limit: int, now: datetime | None = None) -> list[Claimed]:
-    """Claim up to `limit` due QUEUED messages in one statement (after finding whose are due): each owner's
-    oldest first, the batch shared between owners, so one user's backlog never holds back another's message."""
+    """Claim up to `limit` due QUEUED messages: each owner's oldest first, the batch shared between the owners
+    with one due, so one user's backlog never holds back another's message. One statement after finding the
+    owners, and a second only when an owner with fewer due than its share left room for the others."""
     now = now or timezone.now()
     # held=False matches message_owner_due_idx, which leaves out paused campaigns' messages; the holds
     # still apply, for the moments before a pause's messages are marked held.

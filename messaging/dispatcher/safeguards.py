@@ -22,7 +22,7 @@ from messaging import bursts, quotas
 from messaging.destinations import COUNTRY_NOT_ALLOWED, country_of, destinations_from
 from messaging.dispatcher.claims import Claimed, release
 from messaging.dispatcher.outcomes import finish
-from messaging.models import EventKind, Message, OptOut, SendingLimits, Waiting
+from messaging.models import EventKind, Message, OptOut, SendingLimits, Waiting, sending_limits_of
 from messaging.send_windows import NEVER, WindowClock
 
 Status = Message.Status
@@ -33,7 +33,7 @@ UNTIL_DECIDED = datetime(9999, 1, 1, tzinfo=UTC)
 def screened(claimed: list[Claimed], worker: str) -> list[Claimed]:
     """What of a fresh claim may be sent now; the rest is cancelled or put back, each with its reason."""
     # The owners' limits, read once for where their messages may go and how many parts they may send.
-    limits = {row.owner_id: row for row in SendingLimits.objects.filter(owner_id__in={c.owner_id for c in claimed})}
+    limits = sending_limits_of(c.owner_id for c in claimed)
     claimed = _drop_opted_out(claimed, worker, limits)
     claimed = _inside_quiet_hours(claimed, worker)
     claimed = _not_a_burst(claimed, worker)
@@ -74,8 +74,9 @@ def _inside_quiet_hours(claimed: list[Claimed], worker: str) -> list[Claimed]:
         if not claim.send_window:
             ready.append(claim)
             continue
-        clock = clocks.setdefault(claim.send_window, WindowClock(claim.send_window, now))
-        opening = clock.opening_for(claim.phone)
+        if claim.send_window not in clocks:
+            clocks[claim.send_window] = WindowClock(claim.send_window, now)
+        opening = clocks[claim.send_window].opening_for(claim.phone)
         if opening is None:
             finish(claim, Status.CANCELLED, worker, error=NEVER, kind=EventKind.CANCELLED)
         elif opening > now:
