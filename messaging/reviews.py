@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from messaging.bursts import BURST_REJECTED
-from messaging.models import Message, SendingReview, Waiting
+from messaging.models import EventKind, EventSource, Message, SendingReview, Waiting
+from messaging.services import cancel_queued
 from messaging.tasks import kick_dispatcher
 
 Status = SendingReview.Status
+
+
+def held_for(review: SendingReview) -> QuerySet[Message]:
+    """The messages a review holds: its owner's to its calling code, waiting for the decision."""
+    return Message.objects.filter(
+        owner_id=review.owner_id,
+        status=Message.Status.QUEUED,
+        waiting=Waiting.REVIEW,
+        phone__startswith=f"+{review.calling_code}",
+    )
 
 
 def review_decide(*, review: SendingReview, approve: bool, by_id: int | None) -> int:
@@ -23,16 +35,11 @@ def review_decide(*, review: SendingReview, approve: bool, by_id: int | None) ->
             status=status, decided_by_id=by_id, decided_at=now, day=timezone.localdate()
         ):
             return 0
-        held = Message.objects.filter(
-            owner_id=review.owner_id,
-            status=Message.Status.QUEUED,
-            waiting=Waiting.REVIEW,
-            phone__startswith=f"+{review.calling_code}",
-        )
+        held = held_for(review)
         if approve:
             moved = held.update(waiting="", next_attempt_at=now, updated_at=now)
             kick_dispatcher()
         else:
-            moved = held.update(status=Message.Status.CANCELLED, error=BURST_REJECTED, updated_at=now)
+            moved = cancel_queued(held, source=EventSource.ADMIN, error=BURST_REJECTED, kind=EventKind.CANCELLED)
     review.refresh_from_db()
     return moved

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from inboxerr.models import AuditEntry
 from messaging import bursts, dispatcher
-from messaging.models import CountryUsage, Message, SendingReview, Waiting
+from messaging.models import CountryUsage, Message, MessageEvent, SendingReview, Waiting
 from messaging.tests.factories import MessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -103,6 +103,8 @@ def test_rejecting_a_review_cancels_the_held_messages(staff_client, user, locmem
 
     assert len(locmem_gateway.outbox) == 5
     assert Message.objects.filter(status="CANCELLED", error=bursts.BURST_REJECTED).count() == 5
+    # Each has its cancellation in its history: the three staff rejected and the two claimed after.
+    assert MessageEvent.objects.filter(kind="cancelled", status="CANCELLED").count() == 5
     assert AuditEntry.objects.filter(action="review.reject").exists()
 
 
