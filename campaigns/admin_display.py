@@ -14,6 +14,7 @@ from django.utils.timesince import timeuntil
 from campaigns import selectors, services
 from campaigns.models import Campaign
 from imports.models import ImportJob
+from inboxerr.admin import short_time
 from inboxerr.exceptions import InboxerrException
 from messaging.errors import explain
 from messaging.inbox_admin import conversation_url
@@ -47,7 +48,7 @@ def progress(stats: dict[str, Any]) -> SafeString:
         return format_html(
             "<strong>Paused by the system: {}.</strong> It resumes by itself at {}.",
             stats["pause_reason"],
-            f"{timezone.localtime(resume_at):%-d %b %H:%M}" if resume_at else "-",
+            short_time(resume_at),
         )
     if not stats["fan_out_complete"] and stats["status"] == Campaign.Status.RUNNING:
         return format_html("Creating its messages: {} so far.", f"{stats['messages']:,}")

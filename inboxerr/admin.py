@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, cast
 
 from django.contrib import admin
@@ -13,6 +14,7 @@ from django.db.models import QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import URLPattern, path
+from django.utils import timezone
 from django.utils.functional import cached_property
 from knox.models import AuthToken
 
@@ -55,6 +57,14 @@ class CheckedChangeList(ChangeList):
                     if not _small_whole_number(value):
                         raise IncorrectLookupParameters(f"{key}={value[:20]!r} is not a date part.")
         return super().get_filters(request)
+
+
+def short_time(moment: datetime | None) -> str:
+    """'5 Dec 14:03', the year only when it is not this one: a list stays one line a row."""
+    if moment is None:
+        return "-"
+    local = timezone.localtime(moment)
+    return f"{local:%-d %b %Y %H:%M}" if local.year != timezone.localtime().year else f"{local:%-d %b %H:%M}"
 
 
 def _small_whole_number(value: str) -> bool:

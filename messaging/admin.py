@@ -3,13 +3,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from imports.admin_phones import PhoneField, PhoneSearchMixin
 from inboxerr import audit
-from inboxerr.admin import HistoryAdminMixin, LargeTableAdminMixin, ModelAdmin, chosen_only_filter
+from inboxerr.admin import HistoryAdminMixin, LargeTableAdminMixin, ModelAdmin, chosen_only_filter, short_time
 from inboxerr.exceptions import Conflict
 from messaging import quotas, services
 from messaging.errors import explain
@@ -35,14 +34,6 @@ class MessageEventInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
-
-
-def _short_time(moment):
-    """'5 Dec 14:03', the year only when it is not this one: a list of messages stays one line a message."""
-    if moment is None:
-        return "-"
-    local = timezone.localtime(moment)
-    return f"{local:%-d %b %Y %H:%M}" if local.year != timezone.localtime().year else f"{local:%-d %b %H:%M}"
 
 
 @admin.register(Message)
@@ -88,11 +79,11 @@ class MessageAdmin(PhoneSearchMixin, HistoryAdminMixin, LargeTableAdminMixin, Mo
 
     @admin.display(description="Sent")
     def sent(self, message):
-        return _short_time(message.sent_at)
+        return short_time(message.sent_at)
 
     @admin.display(description="Delivered")
     def delivered(self, message):
-        return _short_time(message.delivered_at)
+        return short_time(message.delivered_at)
 
     @admin.display(description="Parts")
     def parts(self, message):
@@ -220,7 +211,7 @@ class SendingLimitsAdmin(ModelAdmin):
         used = quotas.usage(limits.owner_id)
         return "; ".join(
             f"{span}: {_usage(used[period]['used'], used[period]['limit'])}, resets "
-            f"{timezone.localtime(used[period]['resets_at']):%-d %b %H:%M}"
+            f"{short_time(used[period]['resets_at'])}"
             for span, period in (("today", "day"), ("this month", "month"))
         )
 

@@ -6,9 +6,9 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 
 from inboxerr import audit
-from inboxerr.admin import HistoryAdminMixin, ModelAdmin
-from messaging.models import Message, QuotaUsage, SendingReview, Waiting
-from messaging.reviews import review_decide
+from inboxerr.admin import HistoryAdminMixin, ModelAdmin, short_time
+from messaging.models import QuotaUsage, SendingReview
+from messaging.reviews import held_for, review_decide
 
 
 @admin.register(SendingReview)
@@ -16,7 +16,8 @@ class SendingReviewAdmin(HistoryAdminMixin, ModelAdmin):
     """A burst of one user's sends to one country, held until staff approve (they go) or reject it (they are
     cancelled); each decision is in the audit log. messaging.bursts says what opens one."""
 
-    list_display = ["opened_at", "owner", "code", "status", "held", "decided_by", "decided_at", "reason"]
+    # One line a review; the figures that opened it are on its page.
+    list_display = ["opened", "owner", "code", "held", "decision"]
     list_filter = ["status"]
     list_select_related = ["owner", "decided_by"]
     search_fields = ["owner__username", "calling_code"]
@@ -29,14 +30,20 @@ class SendingReviewAdmin(HistoryAdminMixin, ModelAdmin):
         return f"+{review.calling_code}"
 
     @admin.display(description="Messages held")
-    def held(self, review: SendingReview) -> int:
-        # On message_owner_waiting_idx, which holds only waiting messages.
-        return Message.objects.filter(
-            owner_id=review.owner_id,
-            status=Message.Status.QUEUED,
-            waiting=Waiting.REVIEW,
-            phone__startswith=f"+{review.calling_code}",
-        ).count()
+    def held(self, review: SendingReview) -> str:
+        return f"{held_for(review).count():,}"  # on message_owner_waiting_idx, which holds only waiting messages
+
+    @admin.display(description="Opened", ordering="opened_at")
+    def opened(self, review: SendingReview) -> str:
+        return short_time(review.opened_at)
+
+    @admin.display(description="Status", ordering="status")
+    def decision(self, review: SendingReview) -> str:
+        """ "Open", or "Approved by alice, 5 Dec 11:13"."""
+        if review.decided_at is None:
+            return review.get_status_display()
+        who = review.decided_by.get_username() if review.decided_by else "a user since removed"
+        return f"{review.get_status_display()} by {who}, {short_time(review.decided_at)}"
 
     @admin.action(description="Approve: send the held messages")
     def approve(self, request, queryset: QuerySet[SendingReview]) -> None:
@@ -67,8 +74,12 @@ class SendingReviewAdmin(HistoryAdminMixin, ModelAdmin):
 class QuotaUsageAdmin(HistoryAdminMixin, ModelAdmin):
     """Every user's SMS parts per day and month, as the quotas count them."""
 
-    list_display = ["owner", "period", "starts", "parts"]
+    list_display = ["owner", "period", "starts", "sms_parts"]
     list_filter = ["period", "starts"]
     list_select_related = ["owner"]
     search_fields = ["owner__username"]
-    sortable_by = ["starts", "parts"]
+    sortable_by = ["starts", "sms_parts"]
+
+    @admin.display(description="SMS parts", ordering="parts")
+    def sms_parts(self, usage: QuotaUsage) -> str:
+        return f"{usage.parts:,}"
