@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from campaigns import services, tasks
+from campaigns import audit, services, tasks
 from campaigns.fanout import ACTIVE, STALL
 from campaigns.message_sync import (
     campaign_sync_messages,
@@ -19,7 +19,7 @@ from campaigns.models import Campaign
 
 def campaigns_tick() -> dict[str, Any]:
     started = services.campaigns_start_due()
-    resumed = services.campaigns_resume_due()
+    resumed = audit.campaigns_resume_due()
     for import_job_id in services.campaigns_waiting_for_finished_imports():
         services.campaign_import_finished(import_job_id=import_job_id)
     # A fan-out whose worker died (or whose task a broker lost) is queued again; it resumes idempotently.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from campaigns import services, tasks
+from campaigns import audit, services, tasks
 
 
 def import_finished(sender: Any, *, job_id: int, **kwargs: Any) -> None:
@@ -17,4 +17,4 @@ def import_finished(sender: Any, *, job_id: int, **kwargs: Any) -> None:
 def quota_reached(sender: Any, *, owner_id: int, resets_at: datetime, reason: str, **kwargs: Any) -> None:
     """A dispatcher found no room in a user's quota for their campaign's messages: their running campaigns pause
     until the reset, when the clock resumes them."""
-    services.campaigns_pause_for_quota(owner_id=owner_id, reason=reason, resume_at=resets_at)
+    audit.campaigns_pause_for_quota(owner_id=owner_id, reason=reason, resume_at=resets_at)

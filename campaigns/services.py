@@ -6,7 +6,6 @@ with the action's other writes.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from datetime import datetime
 from functools import partial
@@ -20,7 +19,6 @@ from campaigns import tasks
 from campaigns.lifecycle import TRANSITIONS, Action, in_sources_of, require, transition
 from campaigns.models import Campaign, CampaignTestSend
 from imports.models import Contact, ImportJob
-from inboxerr import audit
 from inboxerr.exceptions import Conflict, InboxerrException
 from messaging import outbound
 from messaging.models import Message, OutboundEvent
@@ -271,42 +269,6 @@ def campaigns_start_due(*, now: datetime | None = None) -> list[int]:
                 _run(campaign, Action.RUN, now)
                 started.append(campaign_id)
     return started
-
-
-def campaigns_pause_for_quota(*, owner_id: int, reason: str, resume_at: datetime) -> list[int]:
-    """The owner's RUNNING campaigns -> PAUSED with `reason` until `resume_at` (their quota ran out); each
-    pause is in the audit log as the system's."""
-    paused = []
-    for campaign in in_sources_of(Action.PAUSE).filter(owner_id=owner_id):
-        with contextlib.suppress(Conflict), transaction.atomic():  # paused or ended meanwhile
-            campaign_pause(campaign=campaign, reason=reason, resume_at=resume_at)
-            audit.record(
-                action="campaign.pause",
-                target=f"campaign {campaign.pk} {campaign.name}",
-                detail={
-                    "status": [Status.RUNNING, Status.PAUSED],
-                    "reason": reason,
-                    "resume_at": resume_at.isoformat(),
-                },
-            )
-            paused.append(campaign.pk)
-    return paused
-
-
-def campaigns_resume_due(*, now: datetime | None = None) -> list[int]:
-    """Campaigns the system paused until a moment now past -> RUNNING (a person's pause has no such moment)."""
-    now = now or timezone.now()
-    resumed = []
-    for campaign in in_sources_of(Action.RESUME).filter(resume_at__lte=now):
-        with contextlib.suppress(Conflict), transaction.atomic():
-            campaign_resume(campaign=campaign)
-            audit.record(
-                action="campaign.resume",
-                target=f"campaign {campaign.pk} {campaign.name}",
-                detail={"status": [Status.PAUSED, Status.RUNNING], "reason": "its quota reset"},
-            )
-            resumed.append(campaign.pk)
-    return resumed
 
 
 def campaign_import_finished(*, import_job_id: int) -> list[int]:
