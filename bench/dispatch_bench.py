@@ -24,6 +24,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,32 +111,41 @@ def queue_messages(count: int) -> None:
     )
 
 
-def run(messages: int, workers: int, latency_ms: int) -> dict:
+@contextmanager
+def simulator_and_dispatchers(*, workers: int, expected: int, latency_ms: int) -> Iterator[tuple[str, list]]:
+    """The gateway simulator and `workers` dispatcher processes (WORKER), each up and polling until `expected`
+    messages are recorded: yields the simulator's stats URL and the processes; the simulator stops after."""
     port = free_port()
     env = {**ENV, "SMS_GATEWAY_URL": f"http://127.0.0.1:{port}"}
-    sql(
-        "TRUNCATE messaging_message, messaging_messageevent, messaging_ratelimitwindow, messaging_gatewayhealth CASCADE"
-    )
     gateway = subprocess.Popen(
         [sys.executable, "manage.py", "fake_gateway", "--port", str(port), "--latency-ms", str(latency_ms),
          "--no-default-webhooks", "--login", "sim", "--password", "sim"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        wait_for(f"http://127.0.0.1:{port}/stats")
+        stats_url = f"http://127.0.0.1:{port}/stats"
+        wait_for(stats_url)
         procs = [
-            subprocess.Popen([sys.executable, "-c", WORKER, f"bench-{i}", str(messages)], cwd=ROOT, env=env,
+            subprocess.Popen([sys.executable, "-c", WORKER, f"bench-{i}", str(expected)], cwd=ROOT, env=env,
                              stdout=subprocess.PIPE, text=True)
             for i in range(workers)
         ]  # fmt: skip
         for process in procs:  # every dispatcher up and polling before anything is queued
             assert process.stdout.readline().strip() == "ready"
-        queue_messages(messages)
-        reports = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
-        stats = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/stats").read())
+        yield stats_url, procs
     finally:
         gateway.terminate()
         gateway.wait()
+
+
+def run(messages: int, workers: int, latency_ms: int) -> dict:
+    sql(
+        "TRUNCATE messaging_message, messaging_messageevent, messaging_ratelimitwindow, messaging_gatewayhealth CASCADE"
+    )
+    with simulator_and_dispatchers(workers=workers, expected=messages, latency_ms=latency_ms) as (stats_url, procs):
+        queue_messages(messages)
+        reports = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+        stats = json.loads(urllib.request.urlopen(stats_url).read())
 
     (sent, p50, p99), = sql(
         "SELECT count(*) FILTER (WHERE status = 'SENT'), "

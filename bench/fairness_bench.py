@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import threading
 import time
 import urllib.request
 
-from dispatch_bench import ENV, OUT, ROOT, WORKER, free_port, setup_database, sql, wait_for
+from dispatch_bench import OUT, setup_database, simulator_and_dispatchers, sql
 
 SINGLE_SENDS = 20
 SEND_EVERY = 0.5
@@ -87,23 +86,8 @@ def run(messages: int, workers: int, shared: bool) -> dict:
     sql("TRUNCATE messaging_message, messaging_messageevent, messaging_ratelimitwindow, messaging_quotausage, "
         "messaging_countryusage, campaigns_campaign CASCADE")  # fmt: skip
     big, small = user("big"), user("small")
-    port = free_port()
-    env = {**ENV, "SMS_GATEWAY_URL": f"http://127.0.0.1:{port}"}
-    gateway = subprocess.Popen(
-        [sys.executable, "manage.py", "fake_gateway", "--port", str(port), "--latency-ms", "50",
-         "--no-default-webhooks", "--login", "sim", "--password", "sim"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
     expected = messages + (SINGLE_SENDS if shared else 0)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/stats")
-        procs = [
-            subprocess.Popen([sys.executable, "-c", WORKER, f"bench-{i}", str(expected)], cwd=ROOT, env=env,
-                             stdout=subprocess.PIPE, text=True)
-            for i in range(workers)
-        ]  # fmt: skip
-        for process in procs:
-            assert process.stdout.readline().strip() == "ready"
+    with simulator_and_dispatchers(workers=workers, expected=expected, latency_ms=50) as (stats_url, procs):
         started = threading.Event()
         sender = threading.Thread(target=single_sends, args=(small, started)) if shared else None
         if sender:
@@ -114,10 +98,7 @@ def run(messages: int, workers: int, shared: bool) -> dict:
             process.communicate()
         if sender:
             sender.join()
-        stats = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/stats").read())
-    finally:
-        gateway.terminate()
-        gateway.wait()
+        stats = json.loads(urllib.request.urlopen(stats_url).read())
 
     ((sent, first, last),) = sql(
         "SELECT count(*), extract(epoch FROM min(sent_at)), extract(epoch FROM max(sent_at)) FROM messaging_message "
