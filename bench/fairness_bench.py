@@ -3,7 +3,7 @@
     .venv/bin/python bench/fairness_bench.py                         # a 100k campaign, 1 dispatcher
     .venv/bin/python bench/fairness_bench.py --messages 20000 --workers 2
 
-Two runs on PostgreSQL (database inboxerr_bench) against the local gateway
+Two runs on PostgreSQL (database inboxerr_dispatchbench) against the local gateway
 simulator at 50 ms latency, with the dispatcher processes bench/dispatch_bench.py
 uses. In each, user "big" has a campaign of N QUEUED messages, all due at once.
 Run "alone": only that campaign. Run "shared": the same campaign, and 2 s after
