@@ -167,9 +167,12 @@ class BaseBackend:
     # Whether a message's own id is the gateway's id (so a resend after a crash can be detected).
     reuses_our_ids = False
 
-    async def send_batch(self, messages: Sequence[OutgoingSMS], *, concurrency: int) -> list[SendResult]:
-        """Send every message, at most `concurrency` at once; one result per message, in order."""
-        semaphore = asyncio.Semaphore(concurrency)
+    async def send_batch(
+        self, messages: Sequence[OutgoingSMS], *, concurrency: int | asyncio.Semaphore
+    ) -> list[SendResult]:
+        """Send every message, at most `concurrency` at once (a number, or a semaphore the batches in flight
+        together share); one result per message, in order."""
+        semaphore = concurrency if isinstance(concurrency, asyncio.Semaphore) else asyncio.Semaphore(concurrency)
 
         async def one(message: OutgoingSMS) -> SendResult:
             async with semaphore:

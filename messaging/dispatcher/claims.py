@@ -10,6 +10,7 @@ already has them before sending.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import socket
@@ -62,6 +63,7 @@ class Claimed:
     campaign_id: int | None = None
     send_window: str = ""
     charged: bool = False  # counted against its owner's quota by this claim: given back if it goes back unsent
+    leased_until: datetime | None = None  # by this worker's clock; no one else may take it before then
 
     @property
     def first_attempt(self) -> bool:
@@ -150,7 +152,10 @@ def _claim(select: Callable[[], tuple[str, Sequence[Any]]], worker: str, now: da
             [Status.SENDING, _db(lease), worker, _db(now), *params],
         )
         rows = cursor.fetchall()
-    return [Claimed(_uuid(r[0]), r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7], r[8], r[9]) for r in rows]
+    return [
+        Claimed(_uuid(r[0]), r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7], r[8], r[9], leased_until=lease)
+        for r in rows
+    ]
 
 
 def held_by(worker: str, ids: list[UUID]) -> Any:
@@ -159,8 +164,16 @@ def held_by(worker: str, ids: list[UUID]) -> Any:
 
 
 def renew_leases(chunk: list[Claimed], worker: str) -> list[Claimed]:
-    """Extend the leases right before sending; the claims this worker no longer holds are dropped."""
-    lease = timezone.now() + timedelta(seconds=settings.SMS_LEASE_SECONDS)
+    """Extend the leases right before sending; the claims this worker no longer holds are dropped.
+
+    Leases with more than half their time left are still this worker's (only an expired lease is taken back:
+    release_expired_leases), so a fresh claim goes out without a statement; half the lease is the margin for
+    the clocks of the nodes that release expired leases."""
+    now = timezone.now()
+    margin = timedelta(seconds=settings.SMS_LEASE_SECONDS / 2)
+    if all(c.leased_until is not None and c.leased_until - now > margin for c in chunk):
+        return chunk
+    lease = now + timedelta(seconds=settings.SMS_LEASE_SECONDS)
     held = held_by(worker, [c.id for c in chunk])
     with transaction.atomic():
         still_mine = set(held.select_for_update().values_list("id", flat=True))
@@ -169,7 +182,7 @@ def renew_leases(chunk: list[Claimed], worker: str) -> list[Claimed]:
         log.warning(
             "dispatcher %s: %d lease(s) lost before sending; not sending those", worker, len(chunk) - len(still_mine)
         )
-    return [c for c in chunk if c.id in still_mine]
+    return [dataclasses.replace(c, leased_until=lease) for c in chunk if c.id in still_mine]
 
 
 def release(

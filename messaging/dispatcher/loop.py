@@ -3,24 +3,43 @@
 The run ends when nothing is due, its time budget is spent, or the gateway
 refuses our credentials. One event loop and one open backend (one connection
 pool, kept alive) serve every batch of the run.
+
+The sending overlaps the database work: the event loop runs in a thread of its
+own, and while a batch is at the gateway this thread records the one before it
+and claims the next, so the gateway always has SMS_CONCURRENCY requests in
+flight (shared by the batches at the gateway together) instead of waiting for
+each batch's records and claim. The database work stays in the calling thread,
+on its connection, one step after another as before; at most two batches are
+at the gateway, and every one is recorded before the run ends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
+from typing import TypeVar
 
 from django.conf import settings
 
 from inboxerr import shutdown
 from inboxerr.metrics import DISPATCH_LOOP
 from messaging.backends import get_backend
-from messaging.backends.base import BaseBackend, GatewayAuthError, GatewayState, GatewayStatus, SendError
+from messaging.backends.base import (
+    BaseBackend,
+    GatewayAuthError,
+    GatewayState,
+    GatewayStatus,
+    SendError,
+    SendResult,
+)
 from messaging.dispatcher import gateway_health
 from messaging.dispatcher.claims import Claimed, claim_due, release, renew_leases, worker_name
 from messaging.dispatcher.outage import riding_out_db_outage
@@ -31,6 +50,7 @@ from messaging.models import EventKind, Message
 
 log = logging.getLogger(__name__)
 Status = Message.Status
+T = TypeVar("T")
 FOUND_STATUS = {GatewayStatus.DELIVERED: Status.DELIVERED, GatewayStatus.FAILED: Status.FAILED}
 
 
@@ -58,15 +78,50 @@ class DispatchReport:
         self.failed += recorded.failed
 
 
+class _Network:
+    """The run's event loop, in a thread of its own, with the backend open on it."""
+
+    def __init__(self, backend: BaseBackend):
+        self.backend = backend
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="dispatch-network", daemon=True)
+        self.thread.start()
+        # Shared by every batch at the gateway at once: SMS_CONCURRENCY requests in flight, not that per batch.
+        self.in_flight = asyncio.Semaphore(settings.SMS_CONCURRENCY)
+        self.call(backend.__aenter__())
+
+    def submit(self, coroutine: Coroutine[object, object, T]) -> Future[T]:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+
+    def call(self, coroutine: Coroutine[object, object, T]) -> T:
+        return self.submit(coroutine).result()
+
+    def send(self, chunk: list[Claimed]) -> Future[list[SendResult]]:
+        return self.submit(self.backend.send_batch([c.outgoing() for c in chunk], concurrency=self.in_flight))
+
+    def close(self) -> None:
+        try:
+            self.call(self.backend.__aexit__(None, None, None))
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join()
+            self.loop.close()
+
+
 @dataclass
 class _Run:
     """What every step of one run shares."""
 
     worker: str
-    backend: BaseBackend
-    runner: asyncio.Runner
+    network: _Network
     limiter: SharedRateLimit | None
     report: DispatchReport
+    # Chunks at the gateway, oldest first, with their answers to come.
+    at_gateway: deque[tuple[list[Claimed], Future[list[SendResult]]]] = field(default_factory=deque)
+
+    @property
+    def backend(self) -> BaseBackend:
+        return self.network.backend
 
 
 def dispatch(
@@ -90,13 +145,15 @@ def dispatch(
     limiter = dispatch_rate_limit()
     batch_size = min(settings.SMS_DISPATCH_BATCH, limiter.capacity) if limiter else settings.SMS_DISPATCH_BATCH
     deadline = time.monotonic() + (seconds if seconds is not None else settings.SMS_DISPATCH_SECONDS)
-    with asyncio.Runner() as runner:
-        runner.run(backend.__aenter__())
-        run = _Run(worker=worker, backend=backend, runner=runner, limiter=limiter, report=report)
-        try:
-            report.stopped = _batches(run, batch_size, deadline, on_full_batch)
-        finally:
-            runner.run(backend.__aexit__(None, None, None))
+    network = _Network(backend)
+    try:
+        run = _Run(worker=worker, network=network, limiter=limiter, report=report)
+        report.stopped = _batches(run, batch_size, deadline, on_full_batch)
+        # Every chunk still at the gateway is recorded before the run ends.
+        if not _record_answers(run, keep=0):
+            report.stopped = StopReason.AUTH
+    finally:
+        network.close()
     return report
 
 
@@ -139,15 +196,27 @@ def _process(claimed: list[Claimed], run: _Run) -> bool:
         # Renew the leases right before sending, and send only what this worker still holds: a lease
         # that ran out while waiting (rate limit, slow checks) may belong to another worker by now.
         chunk = riding_out_db_outage(partial(renew_leases, chunk, run.worker))
-        outgoing = [c.outgoing() for c in chunk]
-        results = run.runner.run(run.backend.send_batch(outgoing, concurrency=settings.SMS_CONCURRENCY))
-        # The gateway has these now: losing the database here must not lose what it answered.
-        recorded = riding_out_db_outage(partial(record, chunk, results, backend=run.backend, worker=run.worker))
-        run.report.add(recorded)
-        if recorded.auth_refused:
+        if chunk:
+            run.at_gateway.append((chunk, run.network.send(chunk)))
+        # While this chunk is at the gateway, record the one before it.
+        if not _record_answers(run, keep=1):
             release(rest, run.worker)  # not sent at all: back in the queue untouched
             return False
     return True
+
+
+def _record_answers(run: _Run, *, keep: int) -> bool:
+    """Wait for the answers to the chunks at the gateway, oldest first, and record them, until `keep` are left
+    there. False: the gateway refused our credentials."""
+    refused = False
+    while len(run.at_gateway) > keep:
+        chunk, answers = run.at_gateway.popleft()
+        results = answers.result()
+        # The gateway has these now: losing the database here must not lose what it answered.
+        recorded = riding_out_db_outage(partial(record, chunk, results, backend=run.backend, worker=run.worker))
+        run.report.add(recorded)
+        refused = refused or recorded.auth_refused
+    return not refused
 
 
 def _settle_doubtful(doubtful: list[Claimed], run: _Run) -> tuple[list[Claimed], bool]:
@@ -156,7 +225,7 @@ def _settle_doubtful(doubtful: list[Claimed], run: _Run) -> tuple[list[Claimed],
     Returns (those it never got, whether it refused our credentials).
     """
     unknown, refused, refusal, tally = [], [], "", Recorded()
-    for claim, state in zip(doubtful, run.runner.run(_ask_gateway(doubtful, run.backend)), strict=True):
+    for claim, state in zip(doubtful, run.network.call(_ask_gateway(doubtful, run.backend)), strict=True):
         if isinstance(state, GatewayAuthError):
             refused.append(claim)
             refusal = state.reason

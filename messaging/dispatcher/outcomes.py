@@ -14,14 +14,14 @@ from enum import StrEnum
 from uuid import UUID
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from inboxerr.metrics import MESSAGES
 from messaging.backends.base import BaseBackend, GatewayAuthError, SendResult
 from messaging.dispatcher import gateway_health
 from messaging.dispatcher.claims import Claimed, held_by, release
-from messaging.models import EventKind, EventSource, MessageEvent, MessageStatus, OutboundEvent, TallyKind
+from messaging.models import EventKind, EventSource, Message, MessageEvent, MessageStatus, OutboundEvent, TallyKind
 from messaging.outbound import emit_messages
 from messaging.tallies import tally
 
@@ -99,10 +99,53 @@ def _mark_sent(
     accepted: list[SendResult], *, backend: BaseBackend, worker: str, now: datetime, owner_of: dict[UUID, int]
 ) -> int:
     """Record SENT for the accepted messages this worker still holds (a webhook may have moved some on)."""
+    if connection.vendor == "postgresql":
+        still_mine = _sent_with_events(accepted, keep_gateway_ids=backend.reuses_our_ids, worker=worker, now=now)
+    else:
+        still_mine = _sent_then_events(accepted, keep_gateway_ids=backend.reuses_our_ids, worker=worker, now=now)
+    tally(TallyKind.SENT, len(still_mine), at=now)
+    # Nothing, and no query, unless one of these messages' owners has an endpoint for it.
+    emit_messages(event=OutboundEvent.MESSAGE_SENT, message_ids=still_mine, owner_of=owner_of)
+    return len(still_mine)
+
+
+def _sent_with_events(accepted: list[SendResult], *, keep_gateway_ids: bool, worker: str, now: datetime) -> set[UUID]:
+    """One statement: the UPDATE to SENT of the messages this worker holds (its row locks are what a SELECT
+    ... FOR UPDATE would take) and the INSERT of their events, the ids as arrays; the ids it moved."""
+    message, event = Message._meta.db_table, MessageEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH answered(id, gateway_id) AS (SELECT * FROM unnest(%s::uuid[], %s::text[])),"
+            f" sent AS (UPDATE {message} m SET status = %s, sent_at = %s, lease_expires_at = NULL, error = '',"
+            f"  updated_at = %s, gateway_message_id = CASE WHEN %s THEN m.gateway_message_id ELSE a.gateway_id END"
+            f"  FROM answered a WHERE m.id = a.id AND m.status = %s AND m.claimed_by = %s RETURNING m.id),"
+            f" events AS (INSERT INTO {event} (message_id, source, external_id, kind, status, detail, payload,"
+            f"  created_at) SELECT id, %s, '', %s, %s, '', '{{}}', %s FROM sent)"
+            f" SELECT id FROM sent",
+            [
+                [r.message_id for r in accepted],
+                [r.gateway_id for r in accepted],
+                Status.SENT,
+                now,
+                now,
+                keep_gateway_ids,
+                Status.SENDING,
+                worker,
+                EventSource.DISPATCHER,
+                EventKind.SENT,
+                Status.SENT,
+                now,
+            ],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _sent_then_events(accepted: list[SendResult], *, keep_gateway_ids: bool, worker: str, now: datetime) -> set[UUID]:
+    """The same in portable steps (SQLite, one writer at a time): lock, update, insert the events."""
     held = held_by(worker, [r.message_id for r in accepted])
     still_mine: set[UUID] = set(held.select_for_update().values_list("id", flat=True))
     common = {"status": Status.SENT, "sent_at": now, "lease_expires_at": None, "error": "", "updated_at": now}
-    if backend.reuses_our_ids:  # the gateway's id is ours: one statement for the whole batch
+    if keep_gateway_ids:  # the gateway's id is ours: one statement for the whole batch
         held.filter(id__in=still_mine).update(**common)
     else:
         for result in accepted:
@@ -114,10 +157,7 @@ def _mark_sent(
             for i in still_mine
         ]
     )
-    tally(TallyKind.SENT, len(still_mine), at=now)
-    # Nothing, and no query, unless one of these messages' owners has an endpoint for it.
-    emit_messages(event=OutboundEvent.MESSAGE_SENT, message_ids=still_mine, owner_of=owner_of)
-    return len(still_mine)
+    return still_mine
 
 
 def retry_or_fail(claim: Claimed, reason: str, worker: str) -> Retry:
