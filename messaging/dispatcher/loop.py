@@ -88,7 +88,11 @@ class _Network:
         self.thread.start()
         # Shared by every batch at the gateway at once: SMS_CONCURRENCY requests in flight, not that per batch.
         self.in_flight = asyncio.Semaphore(settings.SMS_CONCURRENCY)
-        self.call(backend.__aenter__())
+        try:
+            self.call(backend.__aenter__())
+        except BaseException:
+            self._stop()
+            raise
 
     def submit(self, coroutine: Coroutine[object, object, T]) -> Future[T]:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
@@ -103,9 +107,12 @@ class _Network:
         try:
             self.call(self.backend.__aexit__(None, None, None))
         finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join()
-            self.loop.close()
+            self._stop()
+
+    def _stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
 
 
 @dataclass
