@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 # Up to this many rows go in one multi-row INSERT; more go through COPY (PostgreSQL) or executemany.
@@ -70,18 +70,9 @@ def _insert(
     how many rows went in for each of its values."""
     assert connection.in_atomic_block, "call inside a transaction, so the batch commits with whatever it counts"
     table = model._meta.db_table
-    defaults = _defaults_for(model, columns)
-    columns = [*columns, *(field.attname for field, _ in defaults)]
-    filled: list[tuple[Any, ...]] = [(*row, *(make() for _, make in defaults)) for row in rows]
+    columns, filled = _filled(model, columns, rows)
     names = ", ".join(columns)
     postgres = connection.vendor == "postgresql"
-    if postgres:
-        # psycopg adapts UUIDs, datetimes and the rest itself; only JSON needs encoding.
-        filled = [tuple(_json(value) for value in row) for row in filled]
-    else:
-        # SQLite stores UUIDs as hex and datetimes as text: let each field convert its value.
-        fields = [cast("models.Field[Any, Any]", model._meta.get_field(name)) for name in columns]
-        filled = [tuple(f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)) for row in filled]
     if not filled:
         return {} if grouped else [] if returning else 0
     if order_by:  # VALUES and executemany insert in list order
@@ -139,6 +130,23 @@ def _insert(
         return result(cursor)
 
 
+def _filled(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The columns with those left out added, and the rows with their values, each as the database takes it."""
+    defaults = _defaults_for(model, columns)
+    columns = [*columns, *(field.attname for field, _ in defaults)]
+    filled: list[tuple[Any, ...]] = [(*row, *(make() for _, make in defaults)) for row in rows]
+    if connection.vendor == "postgresql":
+        # psycopg adapts UUIDs, datetimes and the rest itself; only JSON needs encoding.
+        return columns, [tuple(_json(value) for value in row) for row in filled]
+    # SQLite stores UUIDs as hex and datetimes as text: let each field convert its value.
+    fields = [cast("models.Field[Any, Any]", model._meta.get_field(name)) for name in columns]
+    return columns, [
+        tuple(f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)) for row in filled
+    ]
+
+
 def _flat(rows: list[tuple[Any, ...]]) -> list[Any]:
     return [value for row in rows for value in row]
 
@@ -177,16 +185,59 @@ def add_to_counts(
     the row those keys name gets the amount added to its `count` column, or is created holding it. The rows
     are locked in the order given until the caller's transaction ends, so callers that must not wait on each
     other give them in one order. Answers the `returning` columns (comma-separated) of each row written."""
+    statement = counts_statement(model=model, keys=keys, count=count, rows=rows, returning=returning)
+    with connection.cursor() as cursor:
+        cursor.execute(*statement)
+        return cursor.fetchall() if returning else []
+
+
+# --- Statements run together ----------------------------------------------------------------------
+# A request that writes a few rows to several tables (an API send: its task, its message, its quota count)
+# spends more on statements than on rows: each is a round trip, and parsed and planned on its own.
+
+Statement = tuple[str, list[Any]]  # SQL and its parameters
+
+
+def insert_statement(*, model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Statement:
+    """insert_ignoring_conflicts' INSERT of a few rows (up to SMALL_BATCH, at least one), for run_together."""
+    assert 0 < len(rows) <= SMALL_BATCH, "a few rows: more go through insert_ignoring_conflicts"
+    columns, filled = _filled(model, columns, rows)
+    values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(filled))
+    sql = f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) VALUES {values} ON CONFLICT DO NOTHING"
+    return sql, _flat(filled)
+
+
+def counts_statement(
+    *, model: type[models.Model], keys: Sequence[str], count: str, rows: Sequence[Sequence[Any]], returning: str = ""
+) -> Statement:
+    """add_to_counts' statement, for run_together."""
     table = model._meta.db_table
     columns = [*keys, count]
     fields = [cast("models.Field[Any, Any]", model._meta.get_field(name)) for name in columns]
     values = [f.get_db_prep_save(v, connection) for row in rows for f, v in zip(fields, row, strict=True)]
     placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(rows))
     tail = f" RETURNING {returning}" if returning else ""
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES {placeholders} ON CONFLICT ({', '.join(keys)}) "
+        f"DO UPDATE SET {count} = {table}.{count} + EXCLUDED.{count}{tail}"
+    )
+    return sql, values
+
+
+def run_together(statements: Sequence[Statement]) -> list[tuple[Any, ...]]:
+    """Run data-modifying statements, in the caller's transaction, as if one after the other, and answer the
+    last one's rows (its RETURNING). On PostgreSQL they are one statement, all but the last in a WITH: one
+    round trip, and outside a transaction a transaction of its own; none of them sees the others' rows, so a
+    foreign key between them must be deferred (as Django's are) and no two may write one row. Elsewhere
+    they run in turn, in a transaction."""
+    *first, last = statements
+    if connection.vendor != "postgresql":
+        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(*statement)
+            return cursor.fetchall() if cursor.description else []
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES {placeholders} ON CONFLICT ({', '.join(keys)}) "
-            f"DO UPDATE SET {count} = {table}.{count} + EXCLUDED.{count}{tail}",
-            values,
-        )
-        return cursor.fetchall() if returning else []
+        prefix = ", ".join(f"written_{i} AS ({sql})" for i, (sql, _) in enumerate(first))
+        params = [value for _, values in first for value in values]
+        cursor.execute(f"WITH {prefix} {last[0]}" if first else last[0], [*params, *last[1]])
+        return cursor.fetchall() if cursor.description else []

@@ -16,7 +16,7 @@ same part: the quota is never overshot, by any number of processes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -27,7 +27,7 @@ from django.db.models.functions import Greatest
 from django.dispatch import Signal
 from django.utils import timezone
 
-from inboxerr.bulk import add_to_counts
+from inboxerr.bulk import Statement, counts_statement, run_together
 from inboxerr.exceptions import TooManyRequests
 from messaging.models import QuotaPeriod, QuotaUsage, SendingLimits, sending_limits_of
 
@@ -44,6 +44,10 @@ class Quota:
 
     def limit(self, period: str) -> int | None:
         return self.daily if period == QuotaPeriod.DAY else self.monthly
+
+    @property
+    def limited(self) -> bool:
+        return self.daily is not None or self.monthly is not None
 
 
 @dataclass(frozen=True)
@@ -144,35 +148,44 @@ def take(wanted: dict[int, list[int]], quotas: dict[int, Quota], now: datetime |
 
 
 def charge(
-    *, owner_id: int, parts: int, enforce: bool = True, quota: Quota | None = None, now: datetime | None = None
+    *,
+    owner_id: int,
+    parts: int,
+    enforce: bool = True,
+    quota: Quota | None = None,
+    now: datetime | None = None,
+    along: Sequence[Statement] = (),
 ) -> None:
     """Count `parts` queued at once (a send, a batch), all or nothing. Over the quota: QuotaReached (a 429
     with Retry-After at the reset), unless `enforce` is off (an automatic HELP answer: counted, never refused).
     Call it inside the transaction that queues the messages, so a refusal queues nothing. `quota`: the owner's,
-    when the caller has read their limits already.
+    when the caller has read their limits already. `along`: the caller's writes of what is counted (its task
+    and messages), made in the same statement as the count (inboxerr.bulk.run_together); when nothing can
+    refuse them (no limit, or `enforce` off), that statement may be the caller's whole transaction.
 
     One statement adds the parts to the day's and the month's rows, locking them until the transaction ends,
     and answers the new totals; over a limit, the exception rolls the addition back with the rest. (The
     dispatcher's `take` reads before it adds, as it may fit only some of a campaign's messages.)"""
-    if parts <= 0:
-        return
     day, month = periods(now)
+    writes = [*along, _count(owner_id, parts, day, month)] if parts > 0 else list(along)
+    if parts <= 0 or not enforce or not (quota := quota or quotas_of([owner_id])[owner_id]).limited:
+        if writes:  # nothing to refuse
+            run_together(writes)
+        return
     with transaction.atomic(savepoint=False):
-        totals = _add(owner_id, parts, day, month)
-        if not enforce:
-            return
-        quota = quota or quotas_of([owner_id])[owner_id]
+        totals = dict(run_together(writes))
         for period in (month, day):  # both full: the month's reset is the later, so it is the one to wait for
             limit = quota.limit(period.kind)
             if limit is not None and totals[period.kind] > limit:
                 raise _refusal(parts, limit, totals[period.kind] - parts, period, now)
 
 
-def _add(owner_id: int, parts: int, day: Period, month: Period) -> dict[str, int]:
-    """Add `parts` to the owner's day and month rows (created if new, in take's lock order); their new totals."""
+def _count(owner_id: int, parts: int, day: Period, month: Period) -> Statement:
+    """Add `parts` to the owner's day and month rows (created if new, in take's lock order), answering their
+    new totals."""
     rows = [(owner_id, day.kind, day.starts, parts), (owner_id, month.kind, month.starts, parts)]
     keys = ("owner_id", "period", "starts")
-    return dict(add_to_counts(model=QuotaUsage, keys=keys, count="parts", rows=rows, returning="period, parts"))
+    return counts_statement(model=QuotaUsage, keys=keys, count="parts", rows=rows, returning="period, parts")
 
 
 def _refusal(parts: int, limit: int, used: int, period: Period, now: datetime | None) -> QuotaReached:

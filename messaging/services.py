@@ -7,6 +7,7 @@ dispatcher is woken once the transaction commits. No gateway call happens here.
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from imports.phones import InvalidPhone, read_phone
-from inboxerr.bulk import insert_ignoring_conflicts
+from inboxerr.bulk import SMALL_BATCH, insert_ignoring_conflicts, insert_statement
 from inboxerr.exceptions import Conflict, InboxerrException, Unprocessable
 from inboxerr.ids import uuid7
 from messaging.destinations import destinations_from
@@ -164,19 +165,28 @@ def messages_send(
         )
 
     window = str(clock.window) if clock.window else ""
-    with transaction.atomic():
-        kind = TaskRecord.Kind.SEND if single else TaskRecord.Kind.BATCH
-        task = TaskRecord(owner_id=owner_id, kind=kind, total=len(rendered))
-        insert_ignoring_conflicts(model=TaskRecord, columns=TASK_COLUMNS, rows=[(task.pk, owner_id, kind, task.total)])
-        rows = []
-        for r, text, parts in rendered:
-            due = openings[r.phone]
-            waiting = Waiting.QUIET_HOURS if due > start else ""
-            rows.append((uuid7(), owner_id, task.pk, r.phone, text, r.variables, parts, due, window, waiting))
-        insert_ignoring_conflicts(model=Message, columns=QUEUE_COLUMNS, rows=rows)
+    kind = TaskRecord.Kind.SEND if single else TaskRecord.Kind.BATCH
+    task = TaskRecord(owner_id=owner_id, kind=kind, total=len(rendered))
+    rows = []
+    for r, text, parts in rendered:
+        due = openings[r.phone]
+        waiting = Waiting.QUIET_HOURS if due > start else ""
+        rows.append((uuid7(), owner_id, task.pk, r.phone, text, r.variables, parts, due, window, waiting))
+    quota = quota_of(limits)
+    # The task, its messages (when few) and the quota's count are one statement: one round trip. When no
+    # limit can refuse them, that statement is the whole transaction (no BEGIN and COMMIT to wait for, and
+    # the quota rows unlocked as it ends, not when this process gets round to committing).
+    alone = len(rows) <= SMALL_BATCH and not (enforce_quota and quota.limited)
+    with nullcontext() if alone else transaction.atomic():
+        task_row = (task.pk, owner_id, kind, task.total)
+        writes = [insert_statement(model=TaskRecord, columns=TASK_COLUMNS, rows=[task_row])]
+        if len(rows) > SMALL_BATCH:
+            insert_ignoring_conflicts(model=Message, columns=QUEUE_COLUMNS, rows=rows)
+        elif rows:
+            writes.append(insert_statement(model=Message, columns=QUEUE_COLUMNS, rows=rows))
         # Last, so the quota row is locked only for the commit; a refusal rolls the messages back.
         total_parts = sum(parts for *_, parts in rendered)
-        charge(owner_id=owner_id, parts=total_parts, enforce=enforce_quota, quota=quota_of(limits))
+        charge(owner_id=owner_id, parts=total_parts, enforce=enforce_quota, quota=quota, along=writes)
         kick_dispatcher()
     return Queued(task=task, message_ids=[str(row[0]) for row in rows], skipped=skipped)
 

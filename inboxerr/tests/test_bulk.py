@@ -1,9 +1,16 @@
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from imports.models import Contact
 from imports.tests.factories import ImportJobFactory
-from inboxerr.bulk import SMALL_BATCH, insert_counting_by, insert_ignoring_conflicts, insert_returning_kept
+from inboxerr.bulk import (
+    SMALL_BATCH,
+    insert_counting_by,
+    insert_ignoring_conflicts,
+    insert_returning_kept,
+    insert_statement,
+    run_together,
+)
 
 COLUMNS = ("owner_id", "import_job_id", "phone", "name", "variables", "row_number")
 
@@ -79,3 +86,19 @@ def test_counting_by_a_column_counts_only_the_rows_that_went_in(db, size):
     fixed = size // 3 + (size % 3 > 1)
     assert counted == {"mobile": size - fixed, "fixed_line": fixed}
     assert Contact.objects.count() == size
+
+
+@pytest.mark.django_db(transaction=True)
+def test_statements_run_together_stand_or_fall_together_outside_a_transaction():
+    job = ImportJobFactory()
+    contact = lambda phone, job_id: (job.owner_id, job_id, phone, "", {}, 1)  # noqa: E731
+    first = insert_statement(model=Contact, columns=COLUMNS, rows=[contact("+447400000001", job.pk)])
+    no_job = insert_statement(model=Contact, columns=COLUMNS, rows=[contact("+447400000002", job.pk + 1)])
+    second = insert_statement(model=Contact, columns=COLUMNS, rows=[contact("+447400000002", job.pk)])
+
+    with pytest.raises(IntegrityError):  # the foreign key, checked as the statement commits
+        run_together([first, no_job])
+    assert not Contact.objects.exists()
+
+    run_together([first, second])
+    assert Contact.objects.count() == 2

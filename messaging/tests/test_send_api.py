@@ -1,12 +1,15 @@
 """POST /api/v1/messages/send and /batch: validate, queue, answer 202; never call the gateway."""
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_q.models import OrmQ
 
-from messaging.models import Message, OptOut, TaskRecord
+from messaging.models import Message, OptOut, QuotaUsage, TaskRecord
 from templates.tests.factories import MessageTemplateFactory
 
 
@@ -30,6 +33,23 @@ def test_a_send_is_queued_and_answered_202_with_a_task_url(api, user, locmem_gat
     assert (message.owner, message.phone, message.content, message.status) == (user, "+447400000001", "Hello", "QUEUED")
     assert message.task_id == TaskRecord.objects.get().pk
     assert locmem_gateway.outbox == []  # the request never calls the gateway
+
+
+@pytest.mark.postgres  # elsewhere the statements run in turn
+@pytest.mark.django_db(transaction=True)
+def test_a_send_is_one_read_and_one_write_that_commits_the_task_the_message_and_the_count(api, user):
+    api.get("/api/v1/auth/me")  # the token's use is noted once a minute: not by the send below
+
+    with CaptureQueriesContext(connection) as queries:
+        response = send(api, phone="+447400000001", content="Hi")
+
+    assert response.status_code == 202
+    # Besides the token's check and the dispatcher's wake-up (at most one a second): the opt-outs and the
+    # limits, then the task, the message and the quota's count in one statement, committed on its own.
+    ours = [q["sql"] for q in queries.captured_queries if not re.search("knox_authtoken|django_q_ormq", q["sql"])]
+    assert len(ours) == 2, ours
+    assert Message.objects.get().task_id == TaskRecord.objects.get().pk
+    assert dict(QuotaUsage.objects.filter(owner=user).values_list("period", "parts")) == {"day": 1, "month": 1}
 
 
 def test_the_dispatcher_is_woken_once_for_many_sends(api, django_capture_on_commit_callbacks):
