@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -153,8 +153,12 @@ def test_staff_set_a_quota_and_see_usage_in_the_admin_and_the_change_is_audited(
 
 def campaign_messages(user, count: int, parts: int = 1) -> Campaign:
     campaign = CampaignFactory(owner=user, status=Campaign.Status.RUNNING, message_content="Hi")
+    # Due before the tests' noon, whatever the real time (a message is due from when it is queued).
+    due = NOON - timedelta(minutes=1)
     Message.objects.bulk_create(
-        Message(owner=user, campaign=campaign, phone=f"+4474{i:09d}", content="Hi", parts_count=parts)
+        Message(
+            owner=user, campaign=campaign, phone=f"+4474{i:09d}", content="Hi", parts_count=parts, next_attempt_at=due
+        )
         for i in range(count)
     )
     return campaign
