@@ -149,6 +149,16 @@ class QueuedSerializer(serializers.Serializer):
     def get_task_url(self, queued) -> str:
         return reverse("task-detail", args=[queued.task.pk], request=self.context.get("request"))
 
+    def to_representation(self, queued) -> dict[str, Any]:
+        # What the fields above make of it (they document the answer), built directly: every send answers with
+        # it, and going through the fields (a deep copy of each, then each child) took 89 µs against 25 µs.
+        return {
+            "task_id": str(queued.task.pk),
+            "task_url": self.get_task_url(queued),
+            "message_ids": [str(message_id) for message_id in queued.message_ids],
+            "skipped": [{str(key): value for key, value in skip.items()} for skip in queued.skipped],
+        }
+
 
 class TaskErrorSerializer(serializers.Serializer):
     id = serializers.UUIDField()

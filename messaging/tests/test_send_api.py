@@ -179,3 +179,26 @@ def test_a_batch_over_a_thousand_recipients_is_refused(api):
 
 def test_an_empty_batch_is_refused(api):
     assert batch(api, content="Hi", recipients=[]).status_code == 400
+
+
+def test_the_202_answer_is_what_its_serializer_fields_make_of_it(api, user, rf):
+    from rest_framework import serializers
+
+    from messaging.serializers import QueuedSerializer
+    from messaging.services import Queued
+
+    OptOut.objects.create(owner=user, phone="+447400000002")
+    response = batch(api, content="Hi", recipients=[{"phone": "+447400000001"}, {"phone": "+447400000002"}])
+    task = TaskRecord.objects.get()
+    queued = Queued(
+        task=task,
+        message_ids=list(Message.objects.values_list("id", flat=True)),
+        skipped=[{"index": 1, "phone": "+447400000002", "reason": "opted_out"}],
+    )
+    context = {"request": rf.post("/api/v1/messages/batch")}
+
+    through_fields = serializers.Serializer.to_representation(QueuedSerializer(queued, context=context), queued)
+
+    assert QueuedSerializer(queued, context=context).data == through_fields
+    assert response.json() == {**through_fields, "task_url": response.json()["task_url"]}
+    assert response.json()["task_url"].endswith(through_fields["task_url"].split("testserver", 1)[1])
