@@ -227,17 +227,23 @@ def run_bare(messages: int, workers: int, latency_ms: int, concurrency: int) -> 
                              stdout=subprocess.PIPE, text=True)
             for i, share in enumerate(shares)
         ]  # fmt: skip
-        for process in procs:
-            assert process.stdout.readline().strip() == "ready"
-        for process in procs:
-            process.stdin.write("go\n")
-            process.stdin.flush()
-        reports = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+        reports = run_together(procs)
         stats = json.loads(urllib.request.urlopen(stats_url).read())
     sent = sum(r["sent"] for r in reports)
     assert sent == messages == stats["accepted"], (sent, messages, stats)
     span = _span(reports)
     return {"messages": messages, "workers": workers, "seconds": round(span, 2), "messages_per_s": round(sent / span)}
+
+
+def run_together(procs: list[subprocess.Popen]) -> list[dict]:
+    """Processes that print "ready" and wait for a line on stdin: once all are ready, each is told to go, and
+    the JSON each prints last is returned."""
+    for process in procs:
+        assert process.stdout.readline().strip() == "ready"
+    for process in procs:
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    return [json.loads(process.communicate()[0].strip().splitlines()[-1]) for process in procs]
 
 
 def _span(reports: list[dict]) -> float:

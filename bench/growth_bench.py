@@ -60,6 +60,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
+from dispatch_bench import run_together
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 SERVER_URL = "postgres://postgres@127.0.0.1:5432"
@@ -508,12 +510,7 @@ def dispatch_campaign(campaign, db: str, gateway_port: int, dispatchers: int) ->
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         for i in range(dispatchers)
     ]  # fmt: skip
-    for process in procs:
-        assert process.stdout.readline().strip() == "ready"
-    for process in procs:
-        process.stdin.write("go\n")
-        process.stdin.flush()
-    reports = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+    reports = run_together(procs)
     after = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{gateway_port}/stats").read())
     sent = Message.objects.filter(campaign=campaign, status=Message.Status.SENT).count()
     span = max(r["last_record"] or 0 for r in reports) - min(r["first_claim"] or 1e12 for r in reports)
