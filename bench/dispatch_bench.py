@@ -51,27 +51,36 @@ ENV = {
     "PYTHONPATH": str(ROOT),
 }
 
-# A dispatcher process: it polls until every queued message is recorded, so it can start before
-# the messages are queued and queue-to-sent latency excludes its own start-up.
-WORKER = """
+
+def dispatcher_script(*, done: str, wait_for_go: bool = False) -> str:
+    """A dispatcher process (`python -c`; argv: its worker name, then the bench's own argument): prints "ready",
+    with `wait_for_go` waits for a line on stdin, then dispatches until `done` (a Python expression over
+    Message and sys.argv) holds, and prints its first claim, last record and messages sent as JSON."""
+    wait = "sys.stdin.readline()  # every dispatcher starts at once\n" if wait_for_go else ""
+    return f"""
 import json, sys, time, django
 django.setup()
 from messaging.dispatcher import dispatch
 from messaging.models import Message
-expected, first, last, sent = int(sys.argv[2]), None, None, 0
+first, last, sent = None, None, 0
 print("ready", flush=True)
-deadline = time.time() + 300
+{wait}deadline = time.time() + 300
 while time.time() < deadline:
     started = time.time()
     report = dispatch(worker=sys.argv[1], seconds=60)
     if report.claimed:
         first, last, sent = first or started, time.time(), sent + report.sent
-    elif Message.objects.exclude(status__in=["QUEUED", "SENDING"]).count() >= expected:
+    elif {done}:
         break
     else:
         time.sleep(0.02)
-print(json.dumps({"first_claim": first, "last_record": last, "sent": sent}))
+print(json.dumps({{"first_claim": first, "last_record": last, "sent": sent}}))
 """
+
+
+# It polls until all argv[2] queued messages are recorded, so it can start before the messages are queued and
+# queue-to-sent latency excludes its own start-up.
+WORKER = dispatcher_script(done='Message.objects.exclude(status__in=["QUEUED", "SENDING"]).count() >= int(sys.argv[2])')
 
 # The baseline's process: the official client alone sends its share, SMS_CONCURRENCY at a time, once told to go
 # (every process is up first, as the dispatchers are before their messages are queued).

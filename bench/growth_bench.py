@@ -60,7 +60,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
-from dispatch_bench import run_together
+from dispatch_bench import dispatcher_script, run_together
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -409,26 +409,11 @@ def table_sizes() -> dict:
 
 # --- The measurements --------------------------------------------------------------------------------------
 
-WORKER = """
-import json, sys, time, django
-django.setup()
-from messaging.dispatcher import dispatch
-from messaging.models import Message
-campaign, first, last, sent = int(sys.argv[2]), None, None, 0
-print("ready", flush=True)
-sys.stdin.readline()  # every dispatcher starts at once
-deadline = time.time() + 300
-while time.time() < deadline:
-    started = time.time()
-    report = dispatch(worker=sys.argv[1], seconds=60)
-    if report.claimed:
-        first, last, sent = first or started, time.time(), sent + report.sent
-    elif not Message.objects.filter(campaign_id=campaign, status__in=["QUEUED", "SENDING"]).exists():
-        break
-    else:
-        time.sleep(0.02)
-print(json.dumps({"first_claim": first, "last_record": last, "sent": sent}))
-"""
+# Every dispatcher starts at once, and stops when the campaign (argv[2]) has nothing QUEUED or SENDING.
+WORKER = dispatcher_script(
+    done='not Message.objects.filter(campaign_id=int(sys.argv[2]), status__in=["QUEUED", "SENDING"]).exists()',
+    wait_for_go=True,
+)
 
 
 def timed(fn, repeat: int) -> list[float]:
