@@ -34,7 +34,7 @@ from campaigns.services import campaign_compile, campaign_fail
 from imports.line_types import TEXTABLE, LineType
 from imports.models import Contact, contact_values
 from inboxerr import shutdown
-from inboxerr.bulk import insert_ignoring_conflicts
+from inboxerr.bulk import defaults_for, insert_ignoring_conflicts
 from inboxerr.exceptions import Conflict, InboxerrException
 from messaging.destinations import destinations_for
 from messaging.models import Message, OptOut, Waiting, opted_out_for
@@ -370,7 +370,6 @@ def _copy_messages(campaign: Campaign, heads: list[str], *, held: bool) -> None:
 def _shared(campaign: Campaign, *, held: bool) -> dict[str, Any]:
     """Every column COPY_COLUMNS leave out, with its value for all of this batch: the campaign's, and the
     model's defaults as Message.save() would write them (auto_now fields the current time)."""
-    now = timezone.now()
     values: dict[str, Any] = {
         "owner_id": campaign.owner_id,
         "campaign_id": campaign.pk,
@@ -378,16 +377,8 @@ def _shared(campaign: Campaign, *, held: bool) -> dict[str, Any]:
         "send_window": effective_window(campaign.send_window),
         "held": held,
     }
-    for field in Message._meta.concrete_fields:
-        name = field.attname
-        if name in values or name in COPY_COLUMNS:
-            continue
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            values[name] = now
-        elif field.has_default():
-            values[name] = field.get_default()
-        else:
-            values[name] = None
+    for field, make in defaults_for(Message, [*COPY_COLUMNS, *values]):
+        values[field.attname] = make()
     return values
 
 

@@ -134,7 +134,7 @@ def _filled(
     model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The columns with those left out added, and the rows with their values, each as the database takes it."""
-    defaults = _defaults_for(model, columns)
+    defaults = defaults_for(model, columns)
     columns = [*columns, *(field.attname for field, _ in defaults)]
     filled: list[tuple[Any, ...]] = [(*row, *(make() for _, make in defaults)) for row in rows]
     if connection.vendor == "postgresql":
@@ -155,7 +155,7 @@ def _json(value: Any) -> Any:
     return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
 
 
-def _defaults_for(
+def defaults_for(
     model: type[models.Model], given: Sequence[str]
 ) -> list[tuple[models.Field[Any, Any], Callable[[], Any]]]:
     """For each concrete field not given (but the auto primary key): how to make its value."""
