@@ -166,12 +166,13 @@ def charge(
     One statement adds the parts to the day's and the month's rows, locking them until the transaction ends,
     and answers the new totals; over a limit, the exception rolls the addition back with the rest. (The
     dispatcher's `take` reads before it adds, as it may fit only some of a campaign's messages.)"""
-    day, month = periods(now)
-    writes = [*along, _count(owner_id, parts, day, month)] if parts > 0 else list(along)
+    now = now or timezone.now()  # one moment for the count and the refusal, should midnight fall between
+    writes = [*along, *counted(owner_id, parts, now)]
     if parts <= 0 or not enforce or not (quota := quota or quotas_of([owner_id])[owner_id]).limited:
         if writes:  # nothing to refuse
             run_together(writes)
         return
+    day, month = periods(now)
     with transaction.atomic(savepoint=False):
         totals = dict(run_together(writes))
         for period in (month, day):  # both full: the month's reset is the later, so it is the one to wait for
@@ -180,12 +181,16 @@ def charge(
                 raise _refusal(parts, limit, totals[period.kind] - parts, period, now)
 
 
-def _count(owner_id: int, parts: int, day: Period, month: Period) -> Statement:
-    """Add `parts` to the owner's day and month rows (created if new, in take's lock order), answering their
-    new totals."""
+def counted(owner_id: int, parts: int, now: datetime | None = None) -> list[Statement]:
+    """The statement adding `parts` to the owner's day and month rows (created if new, in take's lock order),
+    answering their new totals; none for no parts. It counts without refusing: charge checks the totals
+    against the limits, and a caller that knows none applies may run it with its own writes."""
+    if parts <= 0:
+        return []
+    day, month = periods(now)
     rows = [(owner_id, day.kind, day.starts, parts), (owner_id, month.kind, month.starts, parts)]
     keys = ("owner_id", "period", "starts")
-    return counts_statement(model=QuotaUsage, keys=keys, count="parts", rows=rows, returning="period, parts")
+    return [counts_statement(model=QuotaUsage, keys=keys, count="parts", rows=rows, returning="period, parts")]
 
 
 def _refusal(parts: int, limit: int, used: int, period: Period, now: datetime | None) -> QuotaReached:

@@ -1,5 +1,6 @@
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from imports.models import Contact
 from imports.tests.factories import ImportJobFactory
@@ -102,3 +103,53 @@ def test_statements_run_together_stand_or_fall_together_outside_a_transaction():
 
     run_together([first, second])
     assert Contact.objects.count() == 2
+
+
+UNLESS_KNOWN = ("SELECT phone FROM imports_contact WHERE phone = %s", ["+447400000009"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_statements_run_unless_the_query_finds_a_row_and_then_answer_what_it_found():
+    job = ImportJobFactory()
+    contact = lambda phone: (job.owner_id, job.pk, phone, "Ann", {"k": "v"}, 1)  # noqa: E731
+    statement = lambda phone: insert_statement(model=Contact, columns=COLUMNS, rows=[contact(phone)])  # noqa: E731
+
+    assert run_together([statement("+447400000009")], unless=UNLESS_KNOWN) == []  # found nothing: inserted
+    assert run_together([statement("+447400000001")], unless=UNLESS_KNOWN) == [("+447400000009",)]
+
+    assert list(Contact.objects.values_list("phone", "name", "variables")) == [("+447400000009", "Ann", {"k": "v"})]
+
+
+@pytest.mark.postgres  # the rows are selected and cast, not inserted as given
+@pytest.mark.django_db(transaction=True)
+def test_a_value_too_long_for_its_column_is_refused_not_cut_short_when_the_insert_is_screened():
+    job = ImportJobFactory()
+    too_long = insert_statement(
+        model=Contact, columns=COLUMNS, rows=[(job.owner_id, job.pk, "+4474" + "0" * 30, "", {}, 1)]
+    )
+
+    with pytest.raises(DataError):
+        run_together([too_long], unless=UNLESS_KNOWN)
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_prepares_a_statement_once_and_a_new_connection_prepares_it_again():
+    job = ImportJobFactory()
+    statement = lambda phone: insert_statement(  # noqa: E731
+        model=Contact, columns=COLUMNS, rows=[(job.owner_id, job.pk, phone, "", {}, 1)]
+    )
+    connection.close()
+
+    runs = []
+    for phone in ("+447400000001", "+447400000002", "reconnect", "+447400000003"):
+        if phone == "reconnect":
+            connection.close()
+            continue
+        with CaptureQueriesContext(connection) as queries:
+            run_together([statement(phone)], unless=UNLESS_KNOWN)
+        runs.append([q["sql"].split(" ")[0] for q in queries.captured_queries])
+
+    assert runs == [["PREPARE", "EXECUTE"], ["EXECUTE"], ["PREPARE", "EXECUTE"]]
+    assert Contact.objects.count() == 3

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_q.models import OrmQ
 
-from messaging.models import Message, OptOut, QuotaUsage, TaskRecord
+from messaging.models import Message, OptOut, QuotaUsage, SendingLimits, TaskRecord
 from templates.tests.factories import MessageTemplateFactory
 
 
@@ -35,20 +35,65 @@ def test_a_send_is_queued_and_answered_202_with_a_task_url(api, user, locmem_gat
     assert locmem_gateway.outbox == []  # the request never calls the gateway
 
 
+def our_statements(queries: CaptureQueriesContext) -> list[str]:
+    """Those of the send itself: not the token's check, the dispatcher's wake-up (at most one a second), nor the
+    PREPARE of a statement its connection runs for the first time."""
+    ignored = "knox_authtoken|django_q_ormq|^PREPARE "
+    return [q["sql"] for q in queries.captured_queries if not re.search(ignored, q["sql"])]
+
+
 @pytest.mark.postgres  # elsewhere the statements run in turn
 @pytest.mark.django_db(transaction=True)
-def test_a_send_is_one_read_and_one_write_that_commits_the_task_the_message_and_the_count(api, user):
-    api.get("/api/v1/auth/me")  # the token's use is noted once a minute: not by the send below
+def test_a_send_is_one_prepared_statement_that_screens_and_commits_the_task_the_message_and_the_count(api, user):
+    api.get("/api/v1/auth/me")  # the token's use is noted once a minute: not by the sends below
+    connection.close()  # a new connection, which has prepared nothing yet
+
+    with CaptureQueriesContext(connection) as first:
+        assert send(api, phone="+447400000001", content="Hi").status_code == 202
+    with CaptureQueriesContext(connection) as second:
+        assert send(api, phone="+447400000002", content="Hi").status_code == 202
+
+    # The opt-outs and the limits are read in the statement that writes the task, the message and the quota's
+    # count, committed on its own: nobody opted out and the user has no limits, so it wrote them. The
+    # connection prepared it once, with the first send.
+    assert [q["sql"].split(" ")[0] for q in first.captured_queries if "PREPARE" in q["sql"]] == ["PREPARE"]
+    assert [sql.split("(")[0] for sql in our_statements(second)] == ["EXECUTE inboxerr_run_together_1"]
+    assert len(our_statements(first)) == 1
+    messages = Message.objects.order_by("phone")
+    assert [m.task_id for m in messages] == list(TaskRecord.objects.order_by("created_at").values_list("pk", flat=True))
+    assert dict(QuotaUsage.objects.filter(owner=user).values_list("period", "parts")) == {"day": 2, "month": 2}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_send_to_an_opted_out_number_writes_nothing_and_is_refused_from_what_the_statement_found(api, user):
+    OptOut.objects.create(owner=user, phone="+447400000001")
+    api.get("/api/v1/auth/me")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = send(api, phone="+447400000001", content="Hi")
+
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "opted_out")
+    assert len(our_statements(queries)) == 1
+    assert not TaskRecord.objects.exists()
+    assert not Message.objects.exists()
+    assert not QuotaUsage.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_limits_of_the_users_own_stop_the_screened_write_and_the_send_is_queued_once_under_them(api, user):
+    SendingLimits.objects.create(owner=user, daily_parts=10)
+    api.get("/api/v1/auth/me")
 
     with CaptureQueriesContext(connection) as queries:
         response = send(api, phone="+447400000001", content="Hi")
 
     assert response.status_code == 202
-    # Besides the token's check and the dispatcher's wake-up (at most one a second): the opt-outs and the
-    # limits, then the task, the message and the quota's count in one statement, committed on its own.
-    ours = [q["sql"] for q in queries.captured_queries if not re.search("knox_authtoken|django_q_ormq", q["sql"])]
-    assert len(ours) == 2, ours
-    assert Message.objects.get().task_id == TaskRecord.objects.get().pk
+    # The screened write found the limits and wrote nothing; then, in a transaction, the write under them.
+    statements = [sql for sql in our_statements(queries) if sql.startswith("EXECUTE")]
+    assert len(statements) == 2, our_statements(queries)
+    assert (TaskRecord.objects.count(), Message.objects.count()) == (1, 1)
     assert dict(QuotaUsage.objects.filter(owner=user).values_list("period", "parts")) == {"day": 1, "month": 1}
 
 
@@ -167,6 +212,9 @@ def test_a_batch_skips_opted_out_recipients_with_a_reason(api, user):
     assert response.status_code == 202
     assert response.json()["skipped"] == [{"index": 1, "phone": "+447400000002", "reason": "opted_out"}]
     assert list(Message.objects.values_list("phone", flat=True)) == ["+447400000001"]
+    # Queued once, after the screened write that found the opt-out wrote nothing.
+    assert TaskRecord.objects.get().total == 1
+    assert dict(QuotaUsage.objects.filter(owner=user).values_list("period", "parts")) == {"day": 1, "month": 1}
 
 
 def test_a_batch_over_a_thousand_recipients_is_refused(api):
