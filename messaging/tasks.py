@@ -28,7 +28,9 @@ def dispatch() -> dict[str, Any]:
         if slot is None:
             return {"stopped": "all dispatcher slots taken"}
         recruit = _recruit_another_dispatcher if slots_enforced() else None
-        report = dispatcher.dispatch(on_full_batch=recruit)
+        # Lingering as long as wake-ups are debounced: a message queued just after the wake-up that started this
+        # run, whose own wake-up was debounced, is sent by this run, not by the next minute's.
+        report = dispatcher.dispatch(on_full_batch=recruit, linger=KICK_DEBOUNCE_SECONDS)
     if report.stopped in (dispatcher.StopReason.TIME, dispatcher.StopReason.SHUTDOWN):
         kick_dispatcher()  # more may be due: another run (on another node, or after a restart) goes on
     return {"slot": slot, **{key: value for key, value in asdict(report).items() if key != "durations"}}

@@ -51,6 +51,7 @@ from messaging.models import EventKind, Message
 log = logging.getLogger(__name__)
 Status = Message.Status
 T = TypeVar("T")
+LINGER_POLL_SECONDS = 0.1
 FOUND_STATUS = {GatewayStatus.DELIVERED: Status.DELIVERED, GatewayStatus.FAILED: Status.FAILED}
 
 
@@ -137,10 +138,12 @@ def dispatch(
     seconds: float | None = None,
     backend: BaseBackend | None = None,
     on_full_batch: Callable[[], None] | None = None,
+    linger: float = 0.0,
 ) -> DispatchReport:
     """Send due messages until none is due, the time budget is spent, or the gateway refuses our credentials.
 
-    `on_full_batch` is called once, the first time a claim fills a whole batch: more may be waiting.
+    `on_full_batch` is called once, the first time a claim fills a whole batch: more may be waiting. `linger`:
+    how long to go on looking once none is due, before stopping (messaging.tasks.dispatch).
     """
     worker = worker or worker_name()
     backend = backend or get_backend()
@@ -155,7 +158,7 @@ def dispatch(
     network = _Network(backend)
     try:
         run = _Run(worker=worker, network=network, limiter=limiter, report=report)
-        report.stopped = _batches(run, batch_size, deadline, on_full_batch)
+        report.stopped = _batches(run, batch_size, deadline, on_full_batch, linger)
         # Every chunk still at the gateway is recorded before the run ends.
         if not _record_answers(run, keep=0):
             report.stopped = StopReason.AUTH
@@ -164,15 +167,27 @@ def dispatch(
     return report
 
 
-def _batches(run: _Run, batch_size: int, deadline: float, on_full_batch: Callable[[], None] | None) -> StopReason:
+def _batches(
+    run: _Run, batch_size: int, deadline: float, on_full_batch: Callable[[], None] | None, linger: float
+) -> StopReason:
     report = run.report
+    idle_until = None
     while time.monotonic() < deadline:
         if shutdown.requested():  # between batches: everything claimed so far is recorded
             return StopReason.SHUTDOWN
         started = time.monotonic()
         claimed = riding_out_db_outage(partial(claim_due, worker=run.worker, limit=batch_size))
         if not claimed:
-            return StopReason.IDLE
+            # Nothing due: record what is at the gateway, then look again every LINGER_POLL_SECONDS until
+            # `linger` has passed since nothing was due.
+            if not _record_answers(run, keep=0):
+                return StopReason.AUTH
+            idle_until = idle_until or started + linger
+            if started >= idle_until:
+                return StopReason.IDLE
+            time.sleep(LINGER_POLL_SECONDS)
+            continue
+        idle_until = None
         report.claimed += len(claimed)
         report.batches += 1
         if on_full_batch and len(claimed) == batch_size:
