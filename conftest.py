@@ -9,15 +9,18 @@ from django.core.cache import cache
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from inboxerr import debounce
 from inboxerr.tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    # Throttle counters live in the cache; each test starts with none.
+    # Throttle counters and debounced wake-ups live in the cache; each test starts with none.
     cache.clear()
+    debounce.reset()
     yield
     cache.clear()
+    debounce.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from django.core.cache import cache
 from django.db import transaction
 from django_q.tasks import async_task
 
+from inboxerr import debounce
 from messaging import dispatcher, privacy
 from messaging.dispatcher.slots import dispatcher_slot, slots_enforced
 
@@ -47,7 +47,7 @@ def kick_dispatcher() -> None:
 
 
 def _enqueue_dispatch() -> None:
-    if cache.add("messaging:dispatch-kick", 1, timeout=KICK_DEBOUNCE_SECONDS):
+    if debounce.first_in("messaging:dispatch-kick", KICK_DEBOUNCE_SECONDS):
         async_task(dispatch, group="dispatch")
 
 

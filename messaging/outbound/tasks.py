@@ -12,10 +12,10 @@ from dataclasses import asdict
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
 from django_q.tasks import async_task
 
+from inboxerr import debounce
 from messaging.outbound import delivery
 
 # At most one delivery task is queued per this many seconds, however many events are written.
@@ -48,7 +48,7 @@ def kick_delivery() -> None:
 
 
 def _enqueue() -> None:
-    if cache.add("messaging:webhooks-kick", 1, timeout=KICK_DEBOUNCE_SECONDS):
+    if debounce.first_in("messaging:webhooks-kick", KICK_DEBOUNCE_SECONDS):
         async_task(deliver_webhooks, group="webhooks")
 
 
