@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponseBase, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from inboxerr import audit
 from inboxerr.admin import HistoryAdminMixin, ModelAdmin, short_time
@@ -45,11 +53,39 @@ class SendingReviewAdmin(HistoryAdminMixin, ModelAdmin):
         who = review.decided_by.get_username() if review.decided_by else "a user since removed"
         return f"{review.get_status_display()} by {who}, {short_time(review.decided_at)}"
 
-    @admin.action(description="Approve: send the held messages")
+    def get_urls(self) -> list[Any]:
+        return [
+            *self.page_urls(("<path:object_id>/decide/<str:decision>/", "decide", self.decide_view)),
+            *super().get_urls(),
+        ]
+
+    def decide_view(self, request: HttpRequest, object_id: str, decision: str) -> HttpResponseBase:
+        """The Approve and Reject buttons on an open review's page (POST); the list's actions do the same."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        review = self.get_object(request, unquote(object_id))
+        if review is None:
+            raise Http404(f"No review with id {object_id}.")
+        if decision not in ("approve", "reject") or not self.has_decide_permission(request):
+            raise PermissionDenied
+        self._decide(request, SendingReview.objects.filter(pk=review.pk), approve=decision == "approve")
+        return redirect(reverse("admin:messaging_sendingreview_change", args=[review.pk]))
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        """Approving or rejecting takes permission to change reviews; the page itself stays read-only."""
+        return request.user.has_perm(f"{self.opts.app_label}.{get_permission_codename('change', self.opts)}")
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["can_decide"] = obj.status == SendingReview.Status.OPEN and self.has_decide_permission(request)
+            context["held"] = self.held(obj)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    @admin.action(description="Approve: send the held messages", permissions=["decide"])
     def approve(self, request, queryset: QuerySet[SendingReview]) -> None:
         self._decide(request, queryset, approve=True)
 
-    @admin.action(description="Reject: cancel the held messages")
+    @admin.action(description="Reject: cancel the held messages", permissions=["decide"])
     def reject(self, request, queryset: QuerySet[SendingReview]) -> None:
         self._decide(request, queryset, approve=False)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
@@ -106,6 +107,48 @@ def test_rejecting_a_review_cancels_the_held_messages(staff_client, user, locmem
     # Each has its cancellation in its history: the three staff rejected and the two claimed after.
     assert MessageEvent.objects.filter(kind="cancelled", status="CANCELLED").count() == 5
     assert AuditEntry.objects.filter(action="review.reject").exists()
+
+
+def test_an_open_review_is_approved_or_rejected_from_its_own_page(staff_client, user, locmem_gateway):
+    queue(user, "+23480312", 8)
+    queue(user, "+2207712", 8)  # The Gambia: a second review
+    dispatcher.dispatch(worker="test-worker", seconds=30)
+    nigeria, gambia = SendingReview.objects.get(calling_code="234"), SendingReview.objects.get(calling_code="220")
+    page = reverse("admin:messaging_sendingreview_change", args=[nigeria.pk])
+    decide = lambda review, decision: reverse("admin:messaging_sendingreview_decide", args=[review.pk, decision])  # noqa: E731
+
+    assert "Approve: send 3 held" in staff_client.get(page).content.decode()
+    assert staff_client.get(decide(nigeria, "approve")).status_code == 405  # a link can't decide
+    approved = staff_client.post(decide(nigeria, "approve"))
+    rejected = staff_client.post(decide(gambia, "reject"))
+
+    assert (approved.status_code, approved["Location"]) == (302, page)
+    assert rejected.status_code == 302
+    assert SendingReview.objects.get(pk=nigeria.pk).status == "approved"
+    assert SendingReview.objects.get(pk=gambia.pk).status == "rejected"
+    assert Message.objects.filter(phone__startswith="+234", status="QUEUED", waiting="").count() == 3
+    assert Message.objects.filter(phone__startswith="+220", status="CANCELLED").count() == 3
+    assert AuditEntry.objects.filter(action__in=["review.approve", "review.reject"]).count() == 2
+    assert "Approve: send" not in staff_client.get(page).content.decode()  # decided: no more buttons
+
+
+def test_staff_who_may_only_view_reviews_cannot_decide_them(client, user, other_user, locmem_gateway):
+    queue(user, "+23480312", 8)
+    dispatcher.dispatch(worker="test-worker", seconds=30)
+    review = SendingReview.objects.get()
+    other_user.is_staff = True
+    other_user.save()
+    other_user.user_permissions.add(Permission.objects.get(codename="view_sendingreview"))
+    client.force_login(other_user)
+
+    page = client.get(reverse("admin:messaging_sendingreview_change", args=[review.pk])).content.decode()
+    answer = client.post(reverse("admin:messaging_sendingreview_decide", args=[review.pk, "approve"]))
+    listed = client.get(reverse("admin:messaging_sendingreview_changelist")).content.decode()
+
+    assert "Approve: send" not in page
+    assert answer.status_code == 403
+    assert 'value="approve"' not in listed
+    assert SendingReview.objects.get().status == "open"
 
 
 def test_the_review_page_lists_what_is_held(staff_client, user, locmem_gateway):
