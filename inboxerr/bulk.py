@@ -83,7 +83,7 @@ def _insert(
     if order_by:  # VALUES and executemany insert in list order
         position = columns.index(order_by)
         filled.sort(key=lambda row: row[position])
-    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    placeholders = _placeholders(model, tuple(columns), typed=False)
     tail = f" RETURNING {returning}" if returning else ""
 
     def statement(insert: str) -> str:
